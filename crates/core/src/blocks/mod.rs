@@ -1,0 +1,4 @@
+//! Building blocks systems compose (hash rings, LRU caches, ...). Each is written once
+//! here and tested against a brute-force twin.
+
+pub mod lru;

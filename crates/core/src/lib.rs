@@ -1,0 +1,21 @@
+//! sdlab-core: a deterministic simulation kernel and the catalog of systems built on it.
+//!
+//! Nothing here does I/O, reads a clock or draws OS randomness: a run is a pure function
+//! of its [`scenario::ScenarioSpec`], so the same link replays bit for bit natively and in
+//! wasm. See `ARCHITECTURE.md` at the repository root for the map.
+
+pub mod blocks;
+pub mod catalog;
+pub mod check;
+pub mod golden;
+pub mod metrics;
+pub mod run;
+pub mod scenario;
+pub mod sim;
+pub mod systems;
+pub mod trace;
+pub mod view;
+
+pub use catalog::{BuildOptions, SystemDef, CATALOG};
+pub use run::{explore, run_scenario, RunReport, Simulation};
+pub use scenario::{Scenario, ScenarioError, ScenarioSpec};

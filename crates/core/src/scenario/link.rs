@@ -1,0 +1,142 @@
+//! The link codec: `ScenarioSpec` ⇄ a short URL-safe string.
+//!
+//! Format: `v1.` + base64url (no padding) of raw DEFLATE of the spec's JSON. The prefix
+//! names the *codec* version so a future codec can change the container without
+//! ambiguity; the spec inside carries its own schema version. Decoding is defensive in
+//! layers, each with a hard cap applied before any work: link length, then decoded bytes,
+//! then inflated bytes (`decompress_to_vec_with_limit`), then JSON (serde_json's recursion
+//! limit), then validation against the catalog. A hostile link costs at most a few
+//! hundred kilobytes and a clear error.
+
+use super::spec::{ScenarioSpec, SPEC_VERSION};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use std::fmt;
+
+/// Longest link accepted (characters after any `#...?`), checked before decoding.
+pub const MAX_LINK_CHARS: usize = 8_192;
+/// Most bytes a link may inflate to.
+pub const MAX_JSON_BYTES: usize = 64 * 1024;
+const PREFIX: &str = "v1.";
+
+/// Everything that can be wrong with a link, each with a message a user can act on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LinkError {
+    Empty,
+    TooLong { chars: usize },
+    UnknownCodec { prefix: String },
+    NotBase64 { at: usize },
+    Corrupt,
+    TooBig,
+    NotUtf8,
+    NotJson { line: usize, column: usize, reason: String },
+    TooNew { version: u32 },
+}
+
+impl fmt::Display for LinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LinkError::Empty => write!(f, "the link holds no scenario"),
+            LinkError::TooLong { chars } => {
+                write!(f, "the link is {chars} characters long; scenario links are at most {MAX_LINK_CHARS}")
+            }
+            LinkError::UnknownCodec { prefix } => write!(
+                f,
+                "the link starts with {prefix:?}, which this version of sdlab does not know (expected \"v1.\"); it may come from a newer sdlab"
+            ),
+            LinkError::NotBase64 { at } => {
+                write!(f, "the link is damaged: character {at} is not valid base64url (was it cut or edited?)")
+            }
+            LinkError::Corrupt => write!(f, "the link is damaged: its compressed data does not decode (was it cut short?)"),
+            LinkError::TooBig => write!(f, "the link expands to more than {} KiB; refusing to read it", MAX_JSON_BYTES / 1024),
+            LinkError::NotUtf8 => write!(f, "the link decodes to bytes that are not text"),
+            LinkError::NotJson { line, column, reason } => {
+                write!(f, "the link's scenario is not valid (line {line}, column {column}): {reason}")
+            }
+            LinkError::TooNew { version } => write!(
+                f,
+                "the scenario has version {version}, newer than this sdlab understands ({SPEC_VERSION}); update sdlab to open it"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LinkError {}
+
+/// Encodes a spec as a link.
+pub fn encode(spec: &ScenarioSpec) -> String {
+    let json = spec.to_json();
+    let packed = miniz_oxide::deflate::compress_to_vec(json.as_bytes(), 9);
+    format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(packed))
+}
+
+/// Decodes a link (or a full URL whose query is a link) into a spec, without validating
+/// it against the catalog.
+pub fn decode(link: &str) -> Result<ScenarioSpec, LinkError> {
+    let link = strip_url(link.trim());
+    if link.is_empty() {
+        return Err(LinkError::Empty);
+    }
+    if link.len() > MAX_LINK_CHARS {
+        return Err(LinkError::TooLong { chars: link.chars().count() });
+    }
+    let Some(body) = link.strip_prefix(PREFIX) else {
+        let prefix: String = link.chars().take_while(|c| *c != '.').take(12).collect();
+        return Err(LinkError::UnknownCodec { prefix });
+    };
+    if let Some(at) = body.bytes().position(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_')) {
+        return Err(LinkError::NotBase64 { at: at + PREFIX.len() });
+    }
+    let packed = URL_SAFE_NO_PAD.decode(body).map_err(|_| LinkError::NotBase64 { at: link.len() })?;
+    let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_JSON_BYTES).map_err(|e| {
+        match e.status {
+            miniz_oxide::inflate::TINFLStatus::HasMoreOutput => LinkError::TooBig,
+            _ => LinkError::Corrupt,
+        }
+    })?;
+    let text = String::from_utf8(json).map_err(|_| LinkError::NotUtf8)?;
+    parse_json(&text)
+}
+
+/// Parses a scenario from JSON (an imported file or a decoded link), migrating old
+/// versions.
+pub fn parse_json(text: &str) -> Result<ScenarioSpec, LinkError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(json_error)?;
+    let version = value.get("version").and_then(serde_json::Value::as_u64).unwrap_or(0);
+    if version > u64::from(SPEC_VERSION) {
+        return Err(LinkError::TooNew { version: version.min(u64::from(u32::MAX)) as u32 });
+    }
+    let value = migrate(value);
+    serde_json::from_value(value).map_err(json_error)
+}
+
+/// Brings an older spec up to [`SPEC_VERSION`]. Version 0 (no `version` field) only
+/// lacked the field.
+fn migrate(mut value: serde_json::Value) -> serde_json::Value {
+    if let Some(obj) = value.as_object_mut() {
+        obj.entry("version").or_insert(serde_json::Value::from(SPEC_VERSION));
+        if obj.get("version").and_then(serde_json::Value::as_u64) == Some(0) {
+            obj.insert("version".into(), serde_json::Value::from(SPEC_VERSION));
+        }
+    }
+    value
+}
+
+fn json_error(e: serde_json::Error) -> LinkError {
+    LinkError::NotJson { line: e.line(), column: e.column(), reason: strip_position(&e.to_string()) }
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Accepts a whole URL (`…#/s/id?v1.xxx` or `…?v1.xxx`) as well as the bare link.
+fn strip_url(link: &str) -> &str {
+    match link.rfind('?') {
+        Some(i) if link.contains("://") || link.starts_with('#') || link.starts_with('/') => &link[i + 1..],
+        _ => link,
+    }
+}

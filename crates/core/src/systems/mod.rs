@@ -1,0 +1,1 @@
+//! One module per system in the catalog.
