@@ -1,1 +1,66 @@
-fn main() {}
+//! `sdlab`: the native runner. Other tools rely on its contract (see README): `list`,
+//! `run`, `explore`, `link encode|decode`. Exit codes: 0 every check holds, 1 a check
+//! failed, 2 bad input (with a one-line reason on stderr).
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "sdlab", version, about = "Run, sweep and share sdlab system-design simulations")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the systems in the catalog.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one scenario to its end and report checks.
+    Run(commands::RunArgs),
+    /// Sweep seeds looking for a check violation.
+    Explore(commands::ExploreArgs),
+    /// Encode or decode scenario links.
+    Link {
+        #[command(subcommand)]
+        op: LinkOp,
+    },
+}
+
+#[derive(Subcommand)]
+enum LinkOp {
+    /// Scenario JSON on stdin → link on stdout.
+    Encode,
+    /// Link → scenario JSON on stdout.
+    Decode { link: String },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::List { json } => commands::list(json),
+        Command::Run(args) => commands::run(&args),
+        Command::Explore(args) => commands::explore(&args),
+        Command::Link { op: LinkOp::Encode } => commands::link_encode(),
+        Command::Link { op: LinkOp::Decode { link } } => commands::link_decode(&link),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(reason) => {
+            eprintln!("sdlab: {}", reason.replace('\n', " "));
+            ExitCode::from(2)
+        }
+    }
+}

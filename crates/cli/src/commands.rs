@@ -1,0 +1,178 @@
+//! The subcommands. Each returns an exit code, or `Err(reason)` for bad input (exit 2).
+
+use clap::Args;
+use sdlab_core::catalog::{self, CATALOG};
+use sdlab_core::run::{self, RunReport};
+use sdlab_core::scenario::{link, Scenario, ScenarioSpec};
+use serde::Serialize;
+use std::io::Read;
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// System id (see `sdlab list`).
+    #[arg(long)]
+    system: Option<String>,
+    #[arg(long)]
+    strategy: Option<String>,
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Parameter override, repeatable: --set key=value.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Start from a scenario link instead of the system's default scenario.
+    #[arg(long)]
+    link: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct ExploreArgs {
+    #[arg(long)]
+    system: String,
+    #[arg(long)]
+    strategy: Option<String>,
+    /// Number of seeds to run.
+    #[arg(long)]
+    seeds: u64,
+    /// First seed of the sweep.
+    #[arg(long, default_value_t = 0)]
+    from: u64,
+    /// Each seed also draws its own fault mix (swarm testing).
+    #[arg(long)]
+    swarm: bool,
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct ListEntry {
+    id: &'static str,
+    title: &'static str,
+    strategies: Vec<ListStrategy>,
+    checks: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct ListStrategy {
+    id: &'static str,
+    robust: bool,
+}
+
+pub fn list(json: bool) -> Result<u8, String> {
+    let entries: Vec<ListEntry> = CATALOG
+        .iter()
+        .map(|d| ListEntry {
+            id: d.id,
+            title: d.title,
+            strategies: d.strategies.iter().map(|s| ListStrategy { id: s.id, robust: s.robust }).collect(),
+            checks: d.checks.iter().map(|c| c.name).collect(),
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&entries).map_err(|e| e.to_string())?);
+    } else {
+        for e in &entries {
+            let strategies: Vec<String> =
+                e.strategies.iter().map(|s| if s.robust { s.id.to_string() } else { format!("{}*", s.id) }).collect();
+            println!("{:<22} {}\n{:<22} strategies: {} (* naive)\n", e.id, e.title, "", strategies.join(", "));
+        }
+    }
+    Ok(0)
+}
+
+/// Builds the spec a `run`/`explore` asks for: a link or the system's default, then
+/// overrides.
+fn spec_from(system: Option<&str>, link_text: Option<&str>, strategy: Option<&str>, seed: Option<u64>, set: &[String]) -> Result<ScenarioSpec, String> {
+    let mut spec = match (link_text, system) {
+        (Some(l), _) => link::decode(l).map_err(|e| e.to_string())?,
+        (None, Some(id)) => catalog::find(id)
+            .ok_or_else(|| {
+                let known: Vec<&str> = CATALOG.iter().map(|d| d.id).collect();
+                format!("unknown system {id:?}; known systems: {}", known.join(", "))
+            })?
+            .default_spec(),
+        (None, None) => return Err("give --system ID or --link LINK".into()),
+    };
+    if let (Some(_), Some(id)) = (link_text, system) {
+        if spec.system != id {
+            return Err(format!("--system {id} contradicts the link, which is for {}", spec.system));
+        }
+    }
+    if let Some(s) = strategy {
+        spec.strategy = Some(s.to_string());
+    }
+    if let Some(s) = seed {
+        spec.seed = s;
+    }
+    let def = catalog::find(&spec.system).ok_or_else(|| format!("unknown system {:?}", spec.system))?;
+    for kv in set {
+        let (k, v) = kv.split_once('=').ok_or_else(|| format!("--set expects key=value, got {kv:?}"))?;
+        let p = def.params.iter().find(|p| p.key == k).ok_or_else(|| {
+            let known: Vec<&str> = def.params.iter().map(|p| p.key).collect();
+            format!("unknown parameter `{k}`; {} has: {}", def.id, known.join(", "))
+        })?;
+        spec.params.insert(k.to_string(), p.parse(v)?);
+    }
+    Ok(spec)
+}
+
+pub fn run(args: &RunArgs) -> Result<u8, String> {
+    let spec = spec_from(args.system.as_deref(), args.link.as_deref(), args.strategy.as_deref(), args.seed, &args.set)?;
+    let report = run::run_scenario(&spec).map_err(|e| e.to_string())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+    } else {
+        print_report(&report);
+    }
+    Ok(if report.all_ok() { 0 } else { 1 })
+}
+
+fn print_report(r: &RunReport) {
+    println!("{} / {} / seed {}", r.system, r.strategy, r.seed);
+    println!("  {} events, {:.1} ms simulated, trace {}", r.events, r.sim_time_ms, r.trace_hash);
+    for c in &r.checks {
+        println!("  [{}] {:<22} {}", if c.ok { "ok" } else { "FAIL" }, c.name, c.detail);
+    }
+    println!("  link: {}", r.link);
+}
+
+pub fn explore(args: &ExploreArgs) -> Result<u8, String> {
+    let spec = spec_from(Some(&args.system), None, args.strategy.as_deref(), None, &args.set)?;
+    let base = Scenario::from_spec(&spec).map_err(|e| e.to_string())?;
+    let total = args.seeds;
+    let report = run::explore(&base, args.from, total, args.swarm, |seed, r| {
+        let done = seed - args.from + 1;
+        if done % 25 == 0 || done == total || !r.all_ok() {
+            eprintln!("explore {} {}: {done}/{total} seeds{}", base.def.id, base.strategy.id, if r.all_ok() { "" } else { " (violation)" });
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+    } else {
+        println!("{} seeds run, {} violations", report.seeds_run, report.violations.len());
+        for v in &report.violations {
+            println!("  seed {} {}: {}\n    {}", v.seed, v.check, v.detail, v.link);
+        }
+    }
+    Ok(if report.violations.is_empty() { 0 } else { 1 })
+}
+
+pub fn link_encode() -> Result<u8, String> {
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).map_err(|e| format!("reading stdin: {e}"))?;
+    let spec = link::parse_json(&text).map_err(|e| e.to_string())?;
+    Scenario::from_spec(&spec).map_err(|e| e.to_string())?;
+    println!("{}", link::encode(&spec));
+    Ok(0)
+}
+
+pub fn link_decode(text: &str) -> Result<u8, String> {
+    let spec = link::decode(text).map_err(|e| e.to_string())?;
+    Scenario::from_spec(&spec).map_err(|e| e.to_string())?;
+    println!("{}", spec.to_json_pretty());
+    Ok(0)
+}

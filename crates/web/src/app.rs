@@ -1,0 +1,47 @@
+//! The app shell: header, the page for the current hash route, and a footer. The route is
+//! read from `location.hash` and follows `hashchange`, so links and the back button work
+//! on any static host.
+
+use crate::pages::{catalog::CatalogPage, system::SystemPage};
+use crate::route::Route;
+use gloo::events::EventListener;
+use yew::prelude::*;
+
+fn current_route() -> Route {
+    let hash = gloo::utils::window().location().hash().unwrap_or_default();
+    Route::parse(&hash)
+}
+
+#[component]
+pub fn App() -> Html {
+    let route = use_state(current_route);
+    {
+        let route = route.clone();
+        use_effect_with((), move |_| {
+            let listener = EventListener::new(&gloo::utils::window(), "hashchange", move |_| route.set(current_route()));
+            move || drop(listener)
+        });
+    }
+    let page = match &*route {
+        Route::Catalog => html! { <CatalogPage /> },
+        Route::System { id, link } => html! { <SystemPage id={id.clone()} link={link.clone()} /> },
+        Route::Compare { id, .. } => html! {
+            <section class="notice"><h2>{ "Compare mode" }</h2><p>{ format!("Side-by-side comparison of {id} is coming in the playground issue.") }</p></section>
+        },
+        Route::Method => html! {
+            <section class="notice"><h2>{ "How to approach a system-design interview" }</h2><p>{ "This guide arrives with the playground." }</p></section>
+        },
+        Route::NotFound(path) => html! {
+            <section class="notice" data-testid="not-found"><h2>{ "No such page" }</h2><p>{ format!("Nothing lives at #{path}.") }</p><a href="#/">{ "Back to the catalog" }</a></section>
+        },
+    };
+    html! {
+        <>
+            <header class="top">
+                <a class="brand" href="#/">{ "sdlab" }</a>
+                <span class="tagline">{ "System Design Lab — run it, break it, fix it" }</span>
+            </header>
+            <main id="main">{ page }</main>
+        </>
+    }
+}

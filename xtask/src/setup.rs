@@ -1,0 +1,58 @@
+//! Installs what the build and the tests need, skipping anything already at the pinned
+//! version: the wasm32 target, wasm-bindgen-cli, trunk, wasm-pack (crates.io), Chromium and
+//! ChromeDriver (Debian, when running as root), and the npm tools (binaryen's wasm-opt,
+//! playwright-core) from package-lock.json.
+
+use crate::sh::{self, cmd, run, version_of};
+use crate::toolchain::*;
+use std::path::Path;
+
+pub fn all() -> Result<(), String> {
+    wasm_target()?;
+    cargo_tool("wasm-bindgen-cli", "wasm-bindgen", WASM_BINDGEN)?;
+    cargo_tool("wasm-pack", "wasm-pack", WASM_PACK)?;
+    cargo_tool("trunk", "trunk", TRUNK)?;
+    browser()?;
+    npm_tools()
+}
+
+fn wasm_target() -> Result<(), String> {
+    let out = cmd("rustup", &["target", "list", "--installed"]).output().map_err(|e| format!("rustup: {e}"))?;
+    if String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == WASM_TARGET) {
+        return Ok(());
+    }
+    run(cmd("rustup", &["target", "add", WASM_TARGET]))
+}
+
+fn cargo_tool(krate: &str, bin: &str, version: &str) -> Result<(), String> {
+    if version_of(bin).is_some_and(|v| v.split_whitespace().any(|w| w.trim_start_matches('v') == version)) {
+        return Ok(());
+    }
+    eprintln!("xtask: installing {krate} {version} from crates.io (a few minutes, once)");
+    run(cmd("cargo", &["install", "--locked", krate, "--version", version]))
+}
+
+fn browser() -> Result<(), String> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    if !sh::is_root() {
+        return Err(format!(
+            "Chromium is missing: install Debian's `chromium` and `chromium-driver` ({CHROMIUM}, {CHROMEDRIVER}), e.g. `sudo apt-get install -y chromium chromium-driver`"
+        ));
+    }
+    eprintln!("xtask: installing chromium and chromium-driver from Debian");
+    run(cmd("apt-get", &["update", "-qq"]))?;
+    let mut c = cmd("apt-get", &["install", "-y", "-qq", "chromium", "chromium-driver"]);
+    c.env("DEBIAN_FRONTEND", "noninteractive");
+    run(c)
+}
+
+fn npm_tools() -> Result<(), String> {
+    let root = sh::root();
+    let ready = root.join("node_modules/.bin/wasm-opt").exists() && root.join("node_modules/playwright-core").exists();
+    if ready {
+        return Ok(());
+    }
+    run(cmd("npm", &["ci", "--no-audit", "--no-fund"]))
+}
