@@ -6,8 +6,6 @@ import { readFile, mkdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { extname, join, normalize, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { execFileSync } from "node:child_process";
 import { chromium } from "playwright-core";
 
@@ -51,8 +49,8 @@ export async function launch() {
     args: [
       "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      `--user-data-dir=${mkdtempSync(join(tmpdir(), "sdlab-chromium-"))}`,
     ],
+    // playwright gives every launch a fresh, empty profile directory of its own.
   });
 }
 

@@ -176,3 +176,22 @@ pub fn link_decode(text: &str) -> Result<u8, String> {
     println!("{}", spec.to_json_pretty());
     Ok(0)
 }
+
+/// Times the pingpong world natively: best of `repeat` runs, as JSON.
+#[allow(clippy::disallowed_types, clippy::disallowed_methods)] // a benchmark measures wall time
+pub fn bench(nodes: u32, window: u32, horizon_ms: u64, repeat: u32) -> Result<u8, String> {
+    if !(2..=512).contains(&nodes) || !(1..=64).contains(&window) || horizon_ms > 10_000 {
+        return Err("bench: nodes 2..=512, window 1..=64, horizon-ms at most 10000".into());
+    }
+    let mut best = f64::MAX;
+    let mut events = 0;
+    for _ in 0..repeat.max(1) {
+        let start = std::time::Instant::now();
+        let mut w = sdlab_core::sim::pingpong::world(1, nodes, window, horizon_ms);
+        w.run_to_end();
+        best = best.min(start.elapsed().as_secs_f64());
+        events = w.events();
+    }
+    println!("{{\"events\": {events}, \"seconds\": {best:.6}, \"events_per_s\": {:.0}}}", events as f64 / best);
+    Ok(0)
+}

@@ -25,6 +25,17 @@ enum Command {
     Run(commands::RunArgs),
     /// Sweep seeds looking for a check violation.
     Explore(commands::ExploreArgs),
+    /// Time the kernel benchmark workload natively (the wasm twin runs in `cargo xtask bench`).
+    Bench {
+        #[arg(long, default_value_t = 64)]
+        nodes: u32,
+        #[arg(long, default_value_t = 8)]
+        window: u32,
+        #[arg(long, default_value_t = 200)]
+        horizon_ms: u64,
+        #[arg(long, default_value_t = 10)]
+        repeat: u32,
+    },
     /// Encode or decode scenario links.
     Link {
         #[command(subcommand)]
@@ -53,6 +64,7 @@ fn main() -> ExitCode {
         Command::List { json } => commands::list(json),
         Command::Run(args) => commands::run(&args),
         Command::Explore(args) => commands::explore(&args),
+        Command::Bench { nodes, window, horizon_ms, repeat } => commands::bench(nodes, window, horizon_ms, repeat),
         Command::Link { op: LinkOp::Encode } => commands::link_encode(),
         Command::Link { op: LinkOp::Decode { link } } => commands::link_decode(&link),
     };

@@ -1,1 +1,68 @@
-//! Golden scenarios.
+//! Golden trace hashes: a fixed table of scenarios and the hash each must produce. The
+//! same constants are asserted natively (`cargo test`) and in headless Chromium
+//! (`wasm-pack test --headless --chrome crates/core`), which is how we know a link replays
+//! bit for bit on both. When a deliberate change alters a trace, regenerate with
+//! `cargo test -p sdlab-core --test golden -- --nocapture` and review every changed row.
+
+use crate::catalog::BuildOptions;
+use crate::run::{hash_hex, run_validated};
+use crate::scenario::{Scenario, ScenarioSpec};
+use crate::sim::pingpong;
+use crate::sim::rng::Prng;
+
+/// `(system, strategy, seed, expected trace hash)`; the scenario is the system's default
+/// scenario with that strategy and seed.
+pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[];
+
+/// The kernel benchmark world (8 nodes, window 4, 200 ms) per seed.
+pub const PINGPONG: &[(u64, &str)] = &[(1, "6d23b47a84f4ab20"), (2, "831ec08804830fb9")];
+
+/// First draws of the PRNG for seed 42 (catches a platform-dependent random stream).
+pub const PRNG_42: &str = "d0764d4f4476689f-fa019efa39bd8725-1.151790652295";
+
+/// Computes the hash of one `SCENARIOS` row.
+pub fn scenario_hash(system: &str, strategy: &str, seed: u64) -> Result<String, String> {
+    let def = crate::catalog::find(system).ok_or_else(|| format!("unknown system {system}"))?;
+    let mut spec: ScenarioSpec = def.default_spec();
+    spec.strategy = Some(strategy.to_string());
+    spec.seed = seed;
+    let scenario = Scenario::from_spec(&spec).map_err(|e| e.to_string())?;
+    run_validated(&scenario, &BuildOptions::default()).map(|r| r.trace_hash).map_err(|e| e.to_string())
+}
+
+pub fn pingpong_hash(seed: u64) -> String {
+    let mut w = pingpong::world(seed, 8, 4, 200);
+    w.run_to_end();
+    hash_hex(w.trace.hash())
+}
+
+pub fn prng_42() -> String {
+    let mut r = Prng::new(42);
+    let a = r.next_u64();
+    let b = r.fork("x").next_u64();
+    let c = r.exponential(3.0);
+    format!("{a:016x}-{b:016x}-{c:.12}")
+}
+
+/// Every mismatch between the table and this build, as readable lines.
+pub fn mismatches() -> Vec<String> {
+    let mut out = Vec::new();
+    let p = prng_42();
+    if p != PRNG_42 {
+        out.push(format!("PRNG_42: expected {PRNG_42}, got {p}"));
+    }
+    for &(seed, want) in PINGPONG {
+        let got = pingpong_hash(seed);
+        if got != want {
+            out.push(format!("PINGPONG seed {seed}: expected {want}, got {got}"));
+        }
+    }
+    for &(system, strategy, seed, want) in SCENARIOS {
+        match scenario_hash(system, strategy, seed) {
+            Ok(got) if got == want => {}
+            Ok(got) => out.push(format!("(\"{system}\", \"{strategy}\", {seed}, \"{got}\") // was {want}")),
+            Err(e) => out.push(format!("{system}/{strategy}/{seed}: {e}")),
+        }
+    }
+    out
+}

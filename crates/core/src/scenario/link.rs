@@ -50,6 +50,7 @@ impl fmt::Display for LinkError {
             LinkError::Corrupt => write!(f, "the link is damaged: its compressed data does not decode (was it cut short?)"),
             LinkError::TooBig => write!(f, "the link expands to more than {} KiB; refusing to read it", MAX_JSON_BYTES / 1024),
             LinkError::NotUtf8 => write!(f, "the link decodes to bytes that are not text"),
+            LinkError::NotJson { line: 0, reason, .. } => write!(f, "the link's scenario is not valid: {reason}"),
             LinkError::NotJson { line, column, reason } => {
                 write!(f, "the link's scenario is not valid (line {line}, column {column}): {reason}")
             }

@@ -1,0 +1,61 @@
+//! Component tests in headless Chromium (`wasm-pack test --headless --chrome crates/web`):
+//! mount a page, let Yew render, click, and read the DOM as a user would.
+#![cfg(target_arch = "wasm32")]
+
+use sdlab_core::catalog::CATALOG;
+use std::time::Duration;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn mount() -> Element {
+    let doc = gloo::utils::document();
+    let root = doc.create_element("div").unwrap();
+    doc.body().unwrap().append_child(&root).unwrap();
+    root
+}
+
+async fn settle() {
+    yew::platform::time::sleep(Duration::from_millis(30)).await;
+}
+
+#[wasm_bindgen_test]
+async fn catalog_shows_one_card_per_system() {
+    let root = mount();
+    yew::Renderer::<sdlab_web::pages::catalog::CatalogPage>::with_root(root.clone()).render();
+    settle().await;
+    let cards = root.query_selector_all("[data-testid=system-card]").unwrap();
+    assert_eq!(cards.length() as usize, CATALOG.len());
+}
+
+#[wasm_bindgen_test]
+async fn system_page_runs_and_shows_hash_and_checks() {
+    let Some(def) = CATALOG.first() else { return };
+    let root = mount();
+    let props = sdlab_web::pages::system::Props { id: def.id.to_string(), link: None };
+    yew::Renderer::<sdlab_web::pages::system::SystemPage>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    assert!(root.query_selector("[data-testid=trace-hash]").unwrap().is_none());
+    let run: HtmlElement = root.query_selector("[data-testid=run]").unwrap().unwrap().dyn_into().unwrap();
+    run.click();
+    settle().await;
+    let hash = root.query_selector("[data-testid=trace-hash]").unwrap().unwrap().text_content().unwrap();
+    assert_eq!(hash.len(), 16, "{hash}");
+    let checks = root.query_selector_all("[data-check]").unwrap();
+    assert_eq!(checks.length() as usize, def.checks.len());
+}
+
+#[wasm_bindgen_test]
+async fn bad_link_shows_error_and_keeps_text() {
+    let Some(def) = CATALOG.first() else { return };
+    let root = mount();
+    let props = sdlab_web::pages::system::Props { id: def.id.to_string(), link: Some("v9.garbage".into()) };
+    yew::Renderer::<sdlab_web::pages::system::SystemPage>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    let err = root.query_selector("[data-testid=link-error]").unwrap().unwrap().text_content().unwrap();
+    assert!(err.contains("newer sdlab"), "{err}");
+    let raw: web_sys::HtmlTextAreaElement = root.query_selector("[data-testid=raw-link]").unwrap().unwrap().dyn_into().unwrap();
+    assert_eq!(raw.value(), "v9.garbage");
+}
