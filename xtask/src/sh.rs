@@ -57,5 +57,10 @@ pub fn version_of(program: &str) -> Option<String> {
 }
 
 pub fn is_root() -> bool {
-    Command::new("id").arg("-u").output().ok().and_then(|o| String::from_utf8(o.stdout).ok()).is_some_and(|s| s.trim() == "0")
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .is_some_and(|s| s.trim() == "0")
 }

@@ -44,7 +44,10 @@ pub fn test(args: &[String]) -> Result<(), String> {
 fn lint() -> Result<(), String> {
     run(cmd("cargo", &["fmt", "--all", "--", "--check"]))?;
     run(cmd("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-    run(cmd("cargo", &["clippy", "-p", "sdlab-web", "-p", "sdlab-core", "--target", WASM_TARGET, "--", "-D", "warnings"]))
+    run(cmd(
+        "cargo",
+        &["clippy", "-p", "sdlab-web", "-p", "sdlab-core", "--target", WASM_TARGET, "--", "-D", "warnings"],
+    ))
 }
 
 /// Runs every strategy of every system through `sdlab explore`.
@@ -69,7 +72,10 @@ fn sweeps() -> Result<(), String> {
                     let mut c = Command::new(&bin);
                     c.args(&args);
                     if code(c)? != 0 {
-                        failures.push(format!("{system}/{strategy} (robust{}) has a violation", if swarm { ", swarm" } else { "" }));
+                        failures.push(format!(
+                            "{system}/{strategy} (robust{}) has a violation",
+                            if swarm { ", swarm" } else { "" }
+                        ));
                     }
                 }
             } else {

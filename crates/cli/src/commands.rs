@@ -85,7 +85,13 @@ pub fn list(json: bool) -> Result<u8, String> {
 
 /// Builds the spec a `run`/`explore` asks for: a link or the system's default, then
 /// overrides.
-fn spec_from(system: Option<&str>, link_text: Option<&str>, strategy: Option<&str>, seed: Option<u64>, set: &[String]) -> Result<ScenarioSpec, String> {
+fn spec_from(
+    system: Option<&str>,
+    link_text: Option<&str>,
+    strategy: Option<&str>,
+    seed: Option<u64>,
+    set: &[String],
+) -> Result<ScenarioSpec, String> {
     let mut spec = match (link_text, system) {
         (Some(l), _) => link::decode(l).map_err(|e| e.to_string())?,
         (None, Some(id)) => catalog::find(id)
@@ -145,8 +151,13 @@ pub fn explore(args: &ExploreArgs) -> Result<u8, String> {
     let total = args.seeds;
     let report = run::explore(&base, args.from, total, args.swarm, |seed, r| {
         let done = seed - args.from + 1;
-        if done % 25 == 0 || done == total || !r.all_ok() {
-            eprintln!("explore {} {}: {done}/{total} seeds{}", base.def.id, base.strategy.id, if r.all_ok() { "" } else { " (violation)" });
+        if done.is_multiple_of(25) || done == total || !r.all_ok() {
+            eprintln!(
+                "explore {} {}: {done}/{total} seeds{}",
+                base.def.id,
+                base.strategy.id,
+                if r.all_ok() { "" } else { " (violation)" }
+            );
         }
     })
     .map_err(|e| e.to_string())?;

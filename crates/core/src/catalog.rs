@@ -30,6 +30,9 @@ pub struct CheckDef {
     pub description: &'static str,
 }
 
+/// Builds a runnable simulation from a validated scenario.
+pub type BuildFn = fn(&Scenario, &BuildOptions) -> Result<Box<dyn Simulation>, BuildError>;
+
 /// Everything the rest of sdlab knows about a system.
 #[derive(Clone, Copy, Serialize)]
 pub struct SystemDef {
@@ -55,7 +58,7 @@ pub struct SystemDef {
     #[serde(skip)]
     pub swarm_targets: fn(&Params) -> Vec<String>,
     #[serde(skip)]
-    pub build: fn(&Scenario, &BuildOptions) -> Result<Box<dyn Simulation>, BuildError>,
+    pub build: BuildFn,
 }
 
 impl std::fmt::Debug for SystemDef {
@@ -101,12 +104,7 @@ impl SystemDef {
 }
 
 /// Every system, in catalog order.
-pub static CATALOG: &[SystemDef] = &[
-
-
-
-
-];
+pub static CATALOG: &[SystemDef] = &[];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {
     CATALOG.iter().find(|d| d.id == id)

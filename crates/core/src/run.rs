@@ -155,7 +155,13 @@ pub fn topology_of<A: Actor>(world: &World<A>) -> Topology {
             if world.link_used(a, b) || world.link_used(b, a) {
                 let cut = world.net.is_blocked(a, b) || world.net.is_blocked(b, a);
                 let clogged = world.net.clog_of(a, b).is_some() || world.net.clog_of(b, a).is_some();
-                let state = if cut { "cut" } else if clogged { "clogged" } else { "ok" };
+                let state = if cut {
+                    "cut"
+                } else if clogged {
+                    "clogged"
+                } else {
+                    "ok"
+                };
                 links.push(TopoLink { from: a, to: b, state: state.to_string() });
             }
         }
@@ -264,7 +270,12 @@ pub fn explore(
         let s = sweep_scenario(base, seed, swarm_mode);
         let r = run_validated(&s, &BuildOptions::default())?;
         for c in r.checks.iter().filter(|c| !c.ok) {
-            report.violations.push(Found { seed, check: c.name.clone(), detail: c.detail.clone(), link: r.link.clone() });
+            report.violations.push(Found {
+                seed,
+                check: c.name.clone(),
+                detail: c.detail.clone(),
+                link: r.link.clone(),
+            });
         }
         report.seeds_run += 1;
         progress(seed, &r);

@@ -14,16 +14,23 @@ use sdlab_core::sim::workload::{Arrival, Burst, WorkloadSpec};
 
 fn arb_fault() -> impl Strategy<Value = TimedFault> {
     let name = "[a-z]{1,6}-[0-9]";
-    (0u64..100_000, prop_oneof![
-        name.prop_map(|node| Fault::Crash { node }),
-        name.prop_map(|node| Fault::Restart { node }),
-        (name, 0u64..5_000).prop_map(|(node, for_ms)| Fault::Pause { node, for_ms }),
-        (name, -1_000i64..1_000, -1_000i64..1_000).prop_map(|(node, offset_ms, drift_ppm)| Fault::Skew { node, offset_ms, drift_ppm }),
-        (proptest::collection::vec(name, 1..3), proptest::collection::vec(name, 1..3), any::<bool>())
-            .prop_map(|(a, b, one_way)| Fault::Partition { a, b, one_way }),
-        Just(Fault::Heal),
-        (0.0f64..1.0).prop_map(|rate| Fault::Loss { rate }),
-    ])
+    (
+        0u64..100_000,
+        prop_oneof![
+            name.prop_map(|node| Fault::Crash { node }),
+            name.prop_map(|node| Fault::Restart { node }),
+            (name, 0u64..5_000).prop_map(|(node, for_ms)| Fault::Pause { node, for_ms }),
+            (name, -1_000i64..1_000, -1_000i64..1_000).prop_map(|(node, offset_ms, drift_ppm)| Fault::Skew {
+                node,
+                offset_ms,
+                drift_ppm
+            }),
+            (proptest::collection::vec(name, 1..3), proptest::collection::vec(name, 1..3), any::<bool>())
+                .prop_map(|(a, b, one_way)| Fault::Partition { a, b, one_way }),
+            Just(Fault::Heal),
+            (0.0f64..1.0).prop_map(|rate| Fault::Loss { rate }),
+        ],
+    )
         .prop_map(|(at_ms, fault)| TimedFault { at_ms, fault })
 }
 
@@ -31,23 +38,29 @@ fn arb_spec() -> impl Strategy<Value = ScenarioSpec> {
     (
         "[a-z-]{1,20}",
         proptest::option::of("[a-z-]{1,12}"),
-        proptest::collection::btree_map("[a-z_]{1,10}", prop_oneof![
-            any::<bool>().prop_map(ParamValue::Bool),
-            any::<i64>().prop_map(ParamValue::Int),
-            (-1e9f64..1e9).prop_map(ParamValue::Float),
-            "[ -~]{0,12}".prop_map(ParamValue::Text),
-        ], 0..5),
+        proptest::collection::btree_map(
+            "[a-z_]{1,10}",
+            prop_oneof![
+                any::<bool>().prop_map(ParamValue::Bool),
+                any::<i64>().prop_map(ParamValue::Int),
+                (-1e9f64..1e9).prop_map(ParamValue::Float),
+                "[ -~]{0,12}".prop_map(ParamValue::Text),
+            ],
+            0..5,
+        ),
         0u64..(1 << 53),
         proptest::collection::vec(arb_fault(), 0..5),
-        proptest::option::of((1.0f64..10_000.0, 1u64..60_000, 1u64..100_000, 0.0f64..2.0).prop_map(|(rate, d, keys, s)| WorkloadSpec {
-            arrival: Arrival::Open,
-            rate_per_s: rate,
-            think_ms: 0,
-            duration_ms: d,
-            keys,
-            zipf_s: s,
-            bursts: vec![Burst { at_ms: d / 2, for_ms: d / 4, factor: 3.0 }],
-        })),
+        proptest::option::of((1.0f64..10_000.0, 1u64..60_000, 1u64..100_000, 0.0f64..2.0).prop_map(
+            |(rate, d, keys, s)| WorkloadSpec {
+                arrival: Arrival::Open,
+                rate_per_s: rate,
+                think_ms: 0,
+                duration_ms: d,
+                keys,
+                zipf_s: s,
+                bursts: vec![Burst { at_ms: d / 2, for_ms: d / 4, factor: 3.0 }],
+            },
+        )),
         proptest::option::of(0u64..100_000),
     )
         .prop_map(|(system, strategy, params, seed, faults, workload, playhead_ms)| ScenarioSpec {
@@ -129,7 +142,10 @@ fn every_error_reads_well() {
     assert!(link::decode(&long).unwrap_err().to_string().contains("scenario links are at most 8192"));
     let newer = link::encode(&ScenarioSpec { version: 7, ..ScenarioSpec::for_system("x") });
     assert!(link::decode(&newer).unwrap_err().to_string().contains("version 7, newer than this sdlab"));
-    let not_spec = format!("v1.{}", URL_SAFE_NO_PAD.encode(miniz_oxide::deflate::compress_to_vec(b"{\"version\":1,\"system\":3}", 6)));
+    let not_spec = format!(
+        "v1.{}",
+        URL_SAFE_NO_PAD.encode(miniz_oxide::deflate::compress_to_vec(b"{\"version\":1,\"system\":3}", 6))
+    );
     let e = link::decode(&not_spec).unwrap_err().to_string();
     assert_eq!(e, "the link's scenario is not valid: invalid type: integer `3`, expected a string");
     let e = link::parse_json("{\"version\": 1,,}").unwrap_err().to_string();
@@ -141,7 +157,10 @@ fn every_error_reads_well() {
 
 #[test]
 fn old_versionless_specs_still_open() {
-    let l = format!("v1.{}", URL_SAFE_NO_PAD.encode(miniz_oxide::deflate::compress_to_vec(b"{\"system\":\"x\",\"seed\":4}", 6)));
+    let l = format!(
+        "v1.{}",
+        URL_SAFE_NO_PAD.encode(miniz_oxide::deflate::compress_to_vec(b"{\"system\":\"x\",\"seed\":4}", 6))
+    );
     let spec = link::decode(&l).unwrap();
     assert_eq!((spec.version, spec.seed), (1, 4));
 }

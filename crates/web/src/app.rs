@@ -18,7 +18,8 @@ pub fn App() -> Html {
     {
         let route = route.clone();
         use_effect_with((), move |_| {
-            let listener = EventListener::new(&gloo::utils::window(), "hashchange", move |_| route.set(current_route()));
+            let listener =
+                EventListener::new(&gloo::utils::window(), "hashchange", move |_| route.set(current_route()));
             move || drop(listener)
         });
     }

@@ -56,6 +56,7 @@ async fn bad_link_shows_error_and_keeps_text() {
     settle().await;
     let err = root.query_selector("[data-testid=link-error]").unwrap().unwrap().text_content().unwrap();
     assert!(err.contains("newer sdlab"), "{err}");
-    let raw: web_sys::HtmlTextAreaElement = root.query_selector("[data-testid=raw-link]").unwrap().unwrap().dyn_into().unwrap();
+    let raw: web_sys::HtmlTextAreaElement =
+        root.query_selector("[data-testid=raw-link]").unwrap().unwrap().dyn_into().unwrap();
     assert_eq!(raw.value(), "v9.garbage");
 }

@@ -49,7 +49,8 @@ impl<O: 'static> Property<O> for LatencySlo {
         }
         let got_ms = h.quantile(self.quantile) as f64 / 1_000.0;
         self.verdict = format!("{q} {got_ms:.2} ms ≤ {} ms over {} requests", self.limit_ms, h.count());
-        (got_ms > self.limit_ms).then(|| format!("{q} latency {got_ms:.2} ms > {} ms over {} requests", self.limit_ms, h.count()))
+        (got_ms > self.limit_ms)
+            .then(|| format!("{q} latency {got_ms:.2} ms > {} ms over {} requests", self.limit_ms, h.count()))
     }
     fn samples(&self) -> u64 {
         self.samples
@@ -65,7 +66,7 @@ impl<O: 'static> Property<O> for LatencySlo {
 /// 0.99 → "99", 0.999 → "999", 0.5 → "50".
 fn trim_quantile(q: f64) -> String {
     let tenths = (q * 1_000.0).round() as u64;
-    if tenths % 10 == 0 {
+    if tenths.is_multiple_of(10) {
         format!("{}", tenths / 10)
     } else {
         format!("{tenths}")

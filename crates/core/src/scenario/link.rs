@@ -89,12 +89,11 @@ pub fn decode(link: &str) -> Result<ScenarioSpec, LinkError> {
         return Err(LinkError::NotBase64 { at: at + PREFIX.len() });
     }
     let packed = URL_SAFE_NO_PAD.decode(body).map_err(|_| LinkError::NotBase64 { at: link.len() })?;
-    let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_JSON_BYTES).map_err(|e| {
-        match e.status {
+    let json =
+        miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_JSON_BYTES).map_err(|e| match e.status {
             miniz_oxide::inflate::TINFLStatus::HasMoreOutput => LinkError::TooBig,
             _ => LinkError::Corrupt,
-        }
-    })?;
+        })?;
     let text = String::from_utf8(json).map_err(|_| LinkError::NotUtf8)?;
     parse_json(&text)
 }

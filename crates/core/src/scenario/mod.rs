@@ -75,7 +75,10 @@ impl Scenario {
             })?,
         };
         if spec.seed > MAX_SEED {
-            return Err(ScenarioError::Invalid(format!("seed {} is too large; seeds are at most {MAX_SEED}", spec.seed)));
+            return Err(ScenarioError::Invalid(format!(
+                "seed {} is too large; seeds are at most {MAX_SEED}",
+                spec.seed
+            )));
         }
         let params = Params::resolve(def.params, &spec.params).map_err(ScenarioError::Invalid)?;
         let workload = spec.workload.clone().unwrap_or_else(|| (def.default_workload)(&params));
@@ -132,11 +135,16 @@ fn validate_faults(faults: &[TimedFault]) -> Result<(), ScenarioError> {
     }
     for f in faults {
         if f.at_ms > MAX_DURATION_MS {
-            return Err(ScenarioError::Invalid(format!("fault at {} ms is past the longest run ({MAX_DURATION_MS} ms)", f.at_ms)));
+            return Err(ScenarioError::Invalid(format!(
+                "fault at {} ms is past the longest run ({MAX_DURATION_MS} ms)",
+                f.at_ms
+            )));
         }
         let bad = match &f.fault {
             Fault::Pause { for_ms, .. } if *for_ms > MAX_DURATION_MS => Some("pause longer than the longest run"),
-            Fault::Skew { offset_ms, drift_ppm, .. } if offset_ms.unsigned_abs() > 3_600_000 || drift_ppm.unsigned_abs() > 500_000 => {
+            Fault::Skew { offset_ms, drift_ppm, .. }
+                if offset_ms.unsigned_abs() > 3_600_000 || drift_ppm.unsigned_abs() > 500_000 =>
+            {
                 Some("clock skew beyond ±1 h or ±500000 ppm")
             }
             Fault::Clog { extra_ms, .. } if *extra_ms > 60_000 => Some("clog delay beyond 60 s"),

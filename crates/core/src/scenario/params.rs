@@ -187,9 +187,27 @@ mod tests {
     use super::*;
 
     static SPECS: &[ParamSpec] = &[
-        ParamSpec { key: "nodes", label: "Nodes", unit: "nodes", kind: ParamKind::Int { min: 1, max: 64, default: 4 }, help: "" },
-        ParamSpec { key: "ttl", label: "TTL", unit: "ms", kind: ParamKind::Float { min: 0.0, max: 10.0, default: 1.0 }, help: "" },
-        ParamSpec { key: "policy", label: "Policy", unit: "", kind: ParamKind::Choice { options: &["lru", "lfu"], default: "lru" }, help: "" },
+        ParamSpec {
+            key: "nodes",
+            label: "Nodes",
+            unit: "nodes",
+            kind: ParamKind::Int { min: 1, max: 64, default: 4 },
+            help: "",
+        },
+        ParamSpec {
+            key: "ttl",
+            label: "TTL",
+            unit: "ms",
+            kind: ParamKind::Float { min: 0.0, max: 10.0, default: 1.0 },
+            help: "",
+        },
+        ParamSpec {
+            key: "policy",
+            label: "Policy",
+            unit: "",
+            kind: ParamKind::Choice { options: &["lru", "lfu"], default: "lru" },
+            help: "",
+        },
     ];
 
     #[test]
@@ -200,7 +218,10 @@ mod tests {
         assert_eq!(err, "parameter `nodes` = 1000000000 is out of range 1..=64 nodes");
         given.clear();
         given.insert("policy".to_string(), ParamValue::Text("fifo".into()));
-        assert_eq!(Params::resolve(SPECS, &given).unwrap_err(), "parameter `policy` = \"fifo\" is not one of: lru, lfu");
+        assert_eq!(
+            Params::resolve(SPECS, &given).unwrap_err(),
+            "parameter `policy` = \"fifo\" is not one of: lru, lfu"
+        );
         given.clear();
         given.insert("colour".to_string(), ParamValue::Bool(true));
         assert!(Params::resolve(SPECS, &given).unwrap_err().starts_with("unknown parameter `colour`"));

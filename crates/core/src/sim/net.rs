@@ -16,10 +16,18 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Latency {
-    Fixed { us: u64 },
-    Uniform { min_us: u64, max_us: u64 },
+    Fixed {
+        us: u64,
+    },
+    Uniform {
+        min_us: u64,
+        max_us: u64,
+    },
     /// A floor plus an exponential tail: the usual shape of datacentre RPC latency.
-    Exponential { base_us: u64, mean_extra_us: u64 },
+    Exponential {
+        base_us: u64,
+        mean_extra_us: u64,
+    },
 }
 
 impl Latency {

@@ -120,7 +120,13 @@ pub struct Ctx<'a, M, O> {
 
 impl<'a, M, O> Ctx<'a, M, O> {
     /// Builds a context outside the kernel, for unit-testing a handler.
-    pub fn detached(now: SimTime, me: NodeId, rng: &'a mut Prng, metrics: &'a mut Metrics, fx: &'a mut Effects<M, O>) -> Self {
+    pub fn detached(
+        now: SimTime,
+        me: NodeId,
+        rng: &'a mut Prng,
+        metrics: &'a mut Metrics,
+        fx: &'a mut Effects<M, O>,
+    ) -> Self {
         Ctx { now, me, clock: Clock::default(), rng, metrics, fx }
     }
 

@@ -210,7 +210,10 @@ impl<A: Actor> World<A> {
         for f in &faults {
             for name in f.fault.names() {
                 if world.resolve(name).is_empty() {
-                    return Err(BuildError(format!("fault `{}` names `{name}`, which is neither a node nor a role", f.fault.describe())));
+                    return Err(BuildError(format!(
+                        "fault `{}` names `{name}`, which is neither a node nor a role",
+                        f.fault.describe()
+                    )));
                 }
             }
         }

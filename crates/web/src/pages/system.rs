@@ -22,7 +22,9 @@ fn open(id: &str, link: Option<&str>) -> Result<(Scenario, Option<ScenarioError>
         None => Ok((default()?, None)),
         Some(l) => match Scenario::from_link(l) {
             Ok(s) if s.def.id == def.id => Ok((s, None)),
-            Ok(s) => Ok((default()?, Some(ScenarioError::Invalid(format!("the link is for {}, not {}", s.def.id, def.id))))),
+            Ok(s) => {
+                Ok((default()?, Some(ScenarioError::Invalid(format!("the link is for {}, not {}", s.def.id, def.id)))))
+            }
             Err(e) => Ok((default()?, Some(e))),
         },
     }
