@@ -254,6 +254,12 @@ pub fn quiet_from(faults: &[TimedFault]) -> Option<SimTime> {
 }
 
 fn build(scenario: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>, BuildError> {
+    Ok(Run::boxed(build_world(scenario, opts)?, views::views))
+}
+
+/// The world of a scenario: workers first (so a worker's node id is its lease's `worker`),
+/// then the lock servers, then the storage.
+pub fn build_world(scenario: &Scenario, opts: &BuildOptions) -> Result<World<Node>, BuildError> {
     let p = &scenario.params;
     let strategy = Strategy::from_id(scenario.strategy.id);
     let workers = p.int("workers") as u32;
@@ -300,6 +306,5 @@ fn build(scenario: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>
         link: Default::default(),
         series_interval_ms: 100,
     };
-    let world = World::new(cfg, specs, props, scenario.faults.clone())?;
-    Ok(Run::boxed(world, views::views))
+    World::new(cfg, specs, props, scenario.faults.clone())
 }
