@@ -104,7 +104,9 @@ impl SystemDef {
 }
 
 /// Every system, in catalog order.
-pub static CATALOG: &[SystemDef] = &[];
+pub static CATALOG: &[SystemDef] = &[
+    crate::systems::distributed_lock::DEF,
+];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {
     CATALOG.iter().find(|d| d.id == id)
