@@ -102,6 +102,7 @@ impl SystemDef {
 
 /// Every system, in catalog order.
 pub static CATALOG: &[SystemDef] = &[
+    crate::systems::rate_limiter::DEF,
 
 
 

@@ -78,7 +78,7 @@ impl Claim {
 }
 
 fn fmt_ms(us: u64) -> String {
-    if us % 1_000 == 0 {
+    if us / 1_000 * 1_000 == us {
         format!("{}", us / 1_000)
     } else {
         format!("{:.1}", us as f64 / 1_000.0)
