@@ -225,6 +225,27 @@ fn golden_trace_of_the_default_scenario() {
     .assert_eq(&text);
 }
 
+/// Every "Show me" scenario in the explainer parses, runs, and shows what its answer says.
+#[test]
+fn explainer_scenarios_run_and_show_what_they_claim() {
+    let links: Vec<&str> = EXPLAINER.lines().filter_map(|l| l.strip_prefix("Show me: ")).collect();
+    assert!(links.len() >= 5);
+    for json in links {
+        let spec = crate::scenario::link::parse_json(json).expect("explainer JSON parses");
+        let r = run(&Scenario::from_spec(&spec).expect("explainer scenario is valid"));
+        let bad = failing(&r.checks);
+        let strategy = spec.strategy.clone().unwrap_or_default();
+        let global = json.contains("global");
+        match (strategy.as_str(), global) {
+            ("fixed-window" | "get-then-set" | "local-only", _) => {
+                assert!(bad.iter().any(|b| b.starts_with("window-bound")), "{json}: {bad:?}")
+            }
+            (_, true) => assert!(bad.iter().any(|b| b.starts_with("no-starvation")), "{json}: {bad:?}"),
+            _ => assert!(bad.is_empty(), "{json}: {bad:?}"),
+        }
+    }
+}
+
 /// The CI-sized sweep (200 seeds × swarm and not), in release:
 /// `cargo test --release -p sdlab-core rate_limiter -- --ignored --nocapture`.
 #[test]
