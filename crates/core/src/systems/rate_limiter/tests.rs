@@ -269,3 +269,20 @@ fn full_sweep_and_cost_report() {
 fn sweep_one(strategy: &str, seed: u64, swarm: bool) -> bool {
     failing(&run(&sweep_scenario(&scenario(strategy), seed, swarm)).checks).is_empty()
 }
+
+#[test]
+fn views_draw_levels_outcomes_and_per_key_state() {
+    for id in ["token-bucket", "local-sync", "local-only", "fixed-window"] {
+        let mut sim = (DEF.build)(&scenario(id), &BuildOptions::default()).unwrap();
+        sim.run_to_end();
+        let views = sim.views();
+        assert_eq!(views.len(), 3);
+        let ok = views.iter().all(|v| match v {
+            crate::view::View::Series(s) => s.lines.iter().any(|l| !l.values.is_empty()),
+            crate::view::View::Table(t) => !t.rows.is_empty(),
+            _ => false,
+        });
+        assert!(ok, "{id}: {views:?}");
+        assert!(!sim.topology().nodes[0].label.is_empty());
+    }
+}
