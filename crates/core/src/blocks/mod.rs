@@ -2,3 +2,4 @@
 //! here and tested against a brute-force twin.
 
 pub mod lru;
+pub mod rate_limit;

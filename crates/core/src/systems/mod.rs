@@ -1,2 +1,4 @@
 //! One module per system in the catalog.
+
 pub mod distributed_lock;
+pub mod rate_limiter;

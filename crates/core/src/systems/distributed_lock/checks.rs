@@ -145,9 +145,11 @@ impl Property<Obs> for TokensIncrease {
         self.writes += 1;
         let prev = self.last.replace((order, token));
         match prev {
-            Some((o, t)) if order <= o => {
-                Some(format!("storage accepted a write with {} after one with {}", describe_order(order, token), describe_order(o, t)))
-            }
+            Some((o, t)) if order <= o => Some(format!(
+                "storage accepted a write with {} after one with {}",
+                describe_order(order, token),
+                describe_order(o, t)
+            )),
             _ => None,
         }
     }
@@ -210,7 +212,10 @@ impl Property<Obs> for Progress {
             return None;
         };
         if self.accepted_after == 0 {
-            return Some(format!("no write accepted between {d} ({} ms after the last fault) and {}", self.grace_ms, self.workload_end));
+            return Some(format!(
+                "no write accepted between {d} ({} ms after the last fault) and {}",
+                self.grace_ms, self.workload_end
+            ));
         }
         self.verdict = format!("{} writes accepted after {d} (faults over at {q})", self.accepted_after);
         None

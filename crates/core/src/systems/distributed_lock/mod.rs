@@ -158,7 +158,8 @@ const CHECKS: &[CheckDef] = &[
     CheckDef {
         name: "no-stale-write",
         kind: CheckKind::Safety,
-        description: "Once the storage has served a holder, it never accepts a write from a holder whose lease came earlier.",
+        description:
+            "Once the storage has served a holder, it never accepts a write from a holder whose lease came earlier.",
     },
     CheckDef {
         name: "single-holder",
@@ -177,7 +178,8 @@ const CHECKS: &[CheckDef] = &[
     },
 ];
 
-const SWARM: &[FaultKind] = &[FaultKind::Crash, FaultKind::Pause, FaultKind::Skew, FaultKind::Partition, FaultKind::Clog, FaultKind::Loss];
+const SWARM: &[FaultKind] =
+    &[FaultKind::Crash, FaultKind::Pause, FaultKind::Skew, FaultKind::Partition, FaultKind::Clog, FaultKind::Loss];
 
 pub const DEF: SystemDef = SystemDef {
     id: "distributed-lock",
@@ -197,7 +199,15 @@ pub const DEF: SystemDef = SystemDef {
 };
 
 fn default_workload(_p: &Params) -> WorkloadSpec {
-    WorkloadSpec { arrival: Arrival::Closed, rate_per_s: 20.0, think_ms: 20, duration_ms: 10_000, keys: 1, zipf_s: 0.0, bursts: Vec::new() }
+    WorkloadSpec {
+        arrival: Arrival::Closed,
+        rate_per_s: 20.0,
+        think_ms: 20,
+        duration_ms: 10_000,
+        keys: 1,
+        zipf_s: 0.0,
+        bursts: Vec::new(),
+    }
 }
 
 /// Stop-the-world pauses longer than the TTL, taking turns among the workers.
@@ -205,7 +215,10 @@ fn default_faults(p: &Params) -> Vec<TimedFault> {
     let workers = p.int("workers").max(1);
     let for_ms = p.int("gc_pause_ms").max(0) as u64;
     (0..5)
-        .map(|i| TimedFault { at_ms: 1_000 + 1_300 * i as u64, fault: Fault::Pause { node: format!("worker-{}", i % workers), for_ms } })
+        .map(|i| TimedFault {
+            at_ms: 1_000 + 1_300 * i as u64,
+            fault: Fault::Pause { node: format!("worker-{}", i % workers), for_ms },
+        })
         .collect()
 }
 
@@ -235,14 +248,16 @@ pub fn quiet_from(faults: &[TimedFault]) -> Option<SimTime> {
     for (i, f) in faults.iter().enumerate() {
         let later = &faults[i + 1..];
         let until = match &f.fault {
-            Fault::Crash { node } => {
-                later.iter().find(|g| g.at_ms >= f.at_ms && matches!(&g.fault, Fault::Restart { node: n } if n == node)).map(|g| g.at_ms)?
-            }
+            Fault::Crash { node } => later
+                .iter()
+                .find(|g| g.at_ms >= f.at_ms && matches!(&g.fault, Fault::Restart { node: n } if n == node))
+                .map(|g| g.at_ms)?,
             Fault::Pause { for_ms, .. } => f.at_ms + for_ms,
             Fault::Partition { .. } => later.iter().find(|g| matches!(g.fault, Fault::Heal)).map(|g| g.at_ms)?,
-            Fault::Clog { from, to, .. } => {
-                later.iter().find(|g| matches!(&g.fault, Fault::Unclog { from: a, to: b } if a == from && b == to)).map(|g| g.at_ms)?
-            }
+            Fault::Clog { from, to, .. } => later
+                .iter()
+                .find(|g| matches!(&g.fault, Fault::Unclog { from: a, to: b } if a == from && b == to))
+                .map(|g| g.at_ms)?,
             Fault::Loss { rate } if *rate > 0.0 => {
                 later.iter().find(|g| matches!(g.fault, Fault::Loss { rate } if rate == 0.0)).map(|g| g.at_ms)?
             }
@@ -285,7 +300,9 @@ pub fn build_world(scenario: &Scenario, opts: &BuildOptions) -> Result<World<Nod
             Strategy::Consensus => Node::Replica(raft::Replica::new(server_ids.clone(), ttl_ms)),
             Strategy::SetnxBlind => Node::Server(LockServer::new(ServerMode::BlindDelete)),
             Strategy::TokenRelease | Strategy::Redlock => Node::Server(LockServer::new(ServerMode::CheckedDelete)),
-            Strategy::Fencing => Node::Server(LockServer::new(ServerMode::Fencing { durable: p.flag("durable_counter") })),
+            Strategy::Fencing => {
+                Node::Server(LockServer::new(ServerMode::Fencing { durable: p.flag("durable_counter") }))
+            }
         };
         specs.push(NodeSpec::new(name.clone(), "lock", node));
     }

@@ -125,7 +125,9 @@ impl Message for Msg {
                 format!("vote {} t{term}", if *granted { "yes" } else { "no" })
             }
             Msg::Append { term, entries, commit, .. } => format!("append t{term} +{} c{commit}", entries.len()),
-            Msg::AppendReply { ok, match_index, .. } => format!("append {} m{match_index}", if *ok { "ok" } else { "no" }),
+            Msg::AppendReply { ok, match_index, .. } => {
+                format!("append {} m{match_index}", if *ok { "ok" } else { "no" })
+            }
         }
     }
 }

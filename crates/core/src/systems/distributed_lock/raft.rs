@@ -200,7 +200,13 @@ impl Replica {
         let from = prev_index as usize;
         let to = (from + MAX_BATCH).min(self.log.len());
         let entries = self.log[from..to].to_vec();
-        let msg = Msg::Append { term: self.term, prev_index, prev_term: self.term_at(prev_index), entries, commit: self.commit };
+        let msg = Msg::Append {
+            term: self.term,
+            prev_index,
+            prev_term: self.term_at(prev_index),
+            entries,
+            commit: self.commit,
+        };
         ctx.send(self.peers[i], msg);
     }
 

@@ -171,7 +171,8 @@ fn storage_fencing_rule_matches_brute_force() {
 
 #[test]
 fn golden_trace_of_the_default_scenario() {
-    let mut sim = build(&scenario("setnx-blind-del"), &BuildOptions { keep_trace: 40, ..BuildOptions::default() }).unwrap();
+    let mut sim =
+        build(&scenario("setnx-blind-del"), &BuildOptions { keep_trace: 40, ..BuildOptions::default() }).unwrap();
     for _ in 0..40 {
         sim.step();
     }
@@ -305,8 +306,10 @@ fn skew_faults() -> Vec<TimedFault> {
     (0..8)
         .flat_map(|i| {
             let at_ms = 800 + 1_000 * i as u64;
-            [i % 5, (i + 1) % 5]
-                .map(|k| TimedFault { at_ms, fault: Fault::Skew { node: format!("lock-{k}"), offset_ms: 290, drift_ppm: 0 } })
+            [i % 5, (i + 1) % 5].map(|k| TimedFault {
+                at_ms,
+                fault: Fault::Skew { node: format!("lock-{k}"), offset_ms: 290, drift_ppm: 0 },
+            })
         })
         .collect()
 }

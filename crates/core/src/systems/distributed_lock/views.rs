@@ -23,17 +23,33 @@ pub fn views(world: &World<Node>) -> Vec<View> {
                     let op = if r.write { format!("write {}", r.value) } else { "read".to_string() };
                     let verdict = if r.accepted { "accepted" } else { "rejected" };
                     let who = names.get(r.worker as usize).cloned().unwrap_or_default();
-                    storage_rows.push(vec![format!("{:.1}", r.at_ms), who, op, r.token.to_string(), verdict.to_string()]);
+                    storage_rows.push(vec![
+                        format!("{:.1}", r.at_ms),
+                        who,
+                        op,
+                        r.token.to_string(),
+                        verdict.to_string(),
+                    ]);
                 }
             }
             Node::Server(s) => {
                 let (holder, token, until) = match s.key {
-                    Some(k) => {
-                        (names.get(k.lease.worker as usize).cloned().unwrap_or_default(), k.token.to_string(), k.expires_local.to_string())
-                    }
+                    Some(k) => (
+                        names.get(k.lease.worker as usize).cloned().unwrap_or_default(),
+                        k.token.to_string(),
+                        k.expires_local.to_string(),
+                    ),
                     None => ("—".into(), "—".into(), "—".into()),
                 };
-                server_rows.push(vec![name, "server".into(), holder, token, until, s.counter.to_string(), s.grants.to_string()]);
+                server_rows.push(vec![
+                    name,
+                    "server".into(),
+                    holder,
+                    token,
+                    until,
+                    s.counter.to_string(),
+                    s.grants.to_string(),
+                ]);
             }
             Node::Replica(r) => {
                 let role = match r.role {
@@ -80,7 +96,12 @@ fn worker_spans(w: &super::worker::Worker, now_ms: f64) -> Vec<Span> {
                 _ => "info",
             };
             let text = if s.outcome.is_empty() { "expired" } else { s.outcome };
-            spans.push(Span { start_ms: cut, end_ms: end, label: format!("{label}: after expiry, {text}"), kind: kind.into() });
+            spans.push(Span {
+                start_ms: cut,
+                end_ms: end,
+                label: format!("{label}: after expiry, {text}"),
+                kind: kind.into(),
+            });
         }
     }
     spans

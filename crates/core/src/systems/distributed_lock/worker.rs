@@ -146,7 +146,8 @@ impl Worker {
                 if let Some(s) = self.spans.last_mut() {
                     s.late = late;
                 }
-                let msg = Msg::Write { lease: self.lease, token: self.token, order: self.order, value: self.value_read + 1 };
+                let msg =
+                    Msg::Write { lease: self.lease, token: self.token, order: self.order, value: self.value_read + 1 };
                 ctx.send(self.cfg.storage, msg);
                 self.enter(Phase::Writing);
                 self.timer(ctx, IO_TIMEOUT_MS, TAG_IO_TIMEOUT);
@@ -224,7 +225,14 @@ impl Worker {
         self.acquired += 1;
         ctx.observe(Obs::Granted { lease: self.lease, token });
         let now_ms = ctx.now().as_ms();
-        self.spans.push(HoldSpan { start_ms: now_ms, expiry_ms: now_ms + validity.as_ms(), end_ms: None, token, outcome: "", late: false });
+        self.spans.push(HoldSpan {
+            start_ms: now_ms,
+            expiry_ms: now_ms + validity.as_ms(),
+            end_ms: None,
+            token,
+            outcome: "",
+            late: false,
+        });
         if self.spans.len() > MAX_SPANS {
             self.spans.remove(0);
         }
@@ -275,7 +283,9 @@ impl Worker {
             Msg::WriteOk { lease } if lease == self.lease && self.phase == Phase::Writing => {
                 self.finish(ctx, "accepted", true);
             }
-            Msg::Rejected { lease, .. } if lease == self.lease && matches!(self.phase, Phase::Reading | Phase::Writing) => {
+            Msg::Rejected { lease, .. }
+                if lease == self.lease && matches!(self.phase, Phase::Reading | Phase::Writing) =>
+            {
                 self.finish(ctx, "rejected", false);
             }
             _ => {}

@@ -1,0 +1,319 @@
+//! A gateway: the API front door that enforces the limit. Per strategy it either asks the
+//! store (plain commands for the naive strategies, one atomic script for the robust ones),
+//! decides alone from its own memory (local-only), or spends quota it leased from the
+//! store (local-sync). When the store does not answer within `store_timeout_ms` it fails
+//! open (admits, flagged as a bypass) or closed (answers 503), per the `fail_mode` knob.
+
+use super::msg::{Msg, Obs, Verdict};
+use super::{Cfg, Plan};
+use crate::blocks::rate_limit::Limiter;
+use crate::sim::node::Ctx;
+use crate::sim::time::SimDuration;
+use crate::sim::NodeId;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Most requests parked per key while a lease is in flight.
+const MAX_PARKED: usize = 64;
+
+/// A client request waiting for the store.
+#[derive(Clone, Copy, Debug)]
+struct Waiting {
+    client: NodeId,
+    id: u64,
+    key: u32,
+}
+
+/// Local-sync: quota this gateway holds for one key.
+#[derive(Clone, Debug, Default)]
+struct Quota {
+    window: u64,
+    tokens: u64,
+    /// The store said the window's budget is spent.
+    exhausted: bool,
+    inflight: Option<u64>,
+    /// Leases sent and not yet answered, even if we stopped waiting: their quota is paid
+    /// for out of the store's budget, so a late grant is still good inside its window.
+    unanswered: Vec<u64>,
+    parked: VecDeque<Waiting>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Gateway {
+    pub idx: u32,
+    cfg: Cfg,
+    store: NodeId,
+    next_op: u64,
+    /// Store commands awaiting a reply, by op id.
+    pending: BTreeMap<u64, Waiting>,
+    /// Local-only: this gateway's private limiter.
+    pub local: Option<Limiter>,
+    /// Local-sync: leased quota per key.
+    quota: BTreeMap<u32, Quota>,
+    pub decided: [u64; 4],
+}
+
+impl Gateway {
+    pub fn new(idx: u32, cfg: Cfg, store: NodeId) -> Gateway {
+        let local = match cfg.plan {
+            Plan::Local(a) => Some(Limiter::new(a, cfg.policy)),
+            _ => None,
+        };
+        Gateway {
+            idx,
+            cfg,
+            store,
+            next_op: 0,
+            pending: BTreeMap::new(),
+            local,
+            quota: BTreeMap::new(),
+            decided: [0; 4],
+        }
+    }
+
+    /// A crash loses everything in memory: pending requests, the local limiter, leased
+    /// quota. Request ids keep counting (a real gateway tags them with its boot id), so a
+    /// late reply to the old process is never taken for a new request's.
+    pub fn crash(&mut self) {
+        let next_op = self.next_op;
+        *self = Gateway::new(self.idx, self.cfg, self.store);
+        self.next_op = next_op;
+    }
+
+    pub fn pending(&self) -> usize {
+        self.pending.len() + self.quota.values().map(|q| q.parked.len()).sum::<usize>()
+    }
+
+    fn answer(&mut self, w: Waiting, verdict: Verdict, bypass: bool, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let (slot, series) = match (verdict, bypass) {
+            (Verdict::Allowed, false) => (0, "allowed"),
+            (Verdict::Allowed, true) => (3, "fail-open"),
+            (Verdict::Limited, _) => (1, "limited"),
+            (Verdict::Unavailable, _) => (2, "unavailable"),
+        };
+        self.decided[slot] += 1;
+        ctx.metrics.series.add(series, ctx.now(), 1.0);
+        if bypass {
+            ctx.observe(Obs::Admit { key: w.key, bypass: true });
+        }
+        ctx.send(w.client, Msg::Resp { id: w.id, verdict });
+    }
+
+    /// The store did not answer in time.
+    fn give_up(&mut self, w: Waiting, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if self.cfg.fail_open {
+            self.answer(w, Verdict::Allowed, true, ctx);
+        } else {
+            self.answer(w, Verdict::Unavailable, false, ctx);
+        }
+    }
+
+    fn ask(&mut self, w: Waiting, msg: impl FnOnce(u64) -> Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
+        self.next_op += 1;
+        let op = self.next_op;
+        self.pending.insert(op, w);
+        ctx.send(self.store, msg(op));
+        ctx.set_timer(SimDuration(self.cfg.timeout_us), op);
+    }
+
+    fn window(&self, ctx: &Ctx<'_, Msg, Obs>) -> u64 {
+        ctx.local_time().micros() / self.cfg.policy.window_us
+    }
+
+    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
+        match msg {
+            Msg::Req { id, key } => self.request(Waiting { client: from, id, key }, ctx),
+            Msg::IncrReply { op, count } => {
+                let Some(w) = self.pending.remove(&op) else { return };
+                if count == 1 {
+                    ctx.send(self.store, Msg::Expire { key: w.key, ttl_ms: self.cfg.policy.window_us / 1_000 });
+                }
+                self.decide(w, count <= self.cfg.policy.limit, ctx);
+            }
+            Msg::GetReply { op, value } => {
+                let Some(w) = self.pending.remove(&op) else { return };
+                let ok = value < self.cfg.policy.limit;
+                if ok {
+                    let window = self.window(ctx);
+                    ctx.send(self.store, Msg::Set { key: w.key, window, value: value + 1 });
+                }
+                self.decide(w, ok, ctx);
+            }
+            Msg::EvalReply { op, allowed } => {
+                let Some(w) = self.pending.remove(&op) else { return };
+                // The store already reported the admission (it decided, atomically).
+                let verdict = if allowed { Verdict::Allowed } else { Verdict::Limited };
+                self.answer(w, verdict, false, ctx);
+            }
+            Msg::Leased { op, key, window, granted, stale } => self.leased(op, key, window, granted, stale, ctx),
+            _ => {}
+        }
+    }
+
+    /// A decision this gateway makes itself (naive strategies and local modes).
+    fn decide(&mut self, w: Waiting, ok: bool, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if ok {
+            ctx.observe(Obs::Admit { key: w.key, bypass: false });
+            self.answer(w, Verdict::Allowed, false, ctx);
+        } else {
+            self.answer(w, Verdict::Limited, false, ctx);
+        }
+    }
+
+    fn request(&mut self, w: Waiting, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let key = w.key;
+        match self.cfg.plan {
+            Plan::IncrExpire => self.ask(w, |op| Msg::Incr { op, key }, ctx),
+            Plan::GetSet => {
+                let window = self.window(ctx);
+                self.ask(w, |op| Msg::Get { op, key, window }, ctx)
+            }
+            Plan::Central(_) => self.ask(w, |op| Msg::Eval { op, key }, ctx),
+            Plan::Local(_) => {
+                let now = ctx.local_time().micros();
+                let Some(l) = self.local.as_mut() else { return };
+                let ok = l.check(now, key);
+                let level = l.level(now, key);
+                if self.idx == 0 {
+                    self.cfg.level(ctx, key, level);
+                }
+                self.decide(w, ok, ctx);
+            }
+            Plan::Lease => self.spend(w, ctx),
+        }
+    }
+
+    /// Local-sync: admit from leased quota, or park the request and lease more.
+    fn spend(&mut self, w: Waiting, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let window = self.window(ctx);
+        let q = self.quota.entry(w.key).or_default();
+        if q.window != window {
+            // Quota is only good inside the window it was leased for.
+            q.window = window;
+            q.tokens = 0;
+            q.exhausted = false;
+        }
+        if q.tokens > 0 {
+            q.tokens -= 1;
+            return self.decide(w, true, ctx);
+        }
+        if q.exhausted {
+            return self.decide(w, false, ctx);
+        }
+        if q.parked.len() >= MAX_PARKED {
+            return self.answer(w, Verdict::Unavailable, false, ctx);
+        }
+        q.parked.push_back(w);
+        self.lease(w.key, ctx);
+    }
+
+    fn lease(&mut self, key: u32, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let window = self.window(ctx);
+        let want = self.cfg.lease;
+        let Some(q) = self.quota.get_mut(&key) else { return };
+        if q.inflight.is_some() {
+            return;
+        }
+        self.next_op += 1;
+        let op = self.next_op;
+        q.inflight = Some(op);
+        q.unanswered.push(op);
+        q.unanswered.retain(|&o| o + 64 > op);
+        ctx.send(self.store, Msg::Lease { op, key, window, want });
+        ctx.set_timer(SimDuration(self.cfg.timeout_us), op);
+    }
+
+    fn leased(&mut self, op: u64, key: u32, window: u64, granted: u64, stale: bool, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let now_window = self.window(ctx);
+        let Some(q) = self.quota.get_mut(&key) else { return };
+        let Some(at) = q.unanswered.iter().position(|&o| o == op) else {
+            return; // a duplicate, or too old to remember: never spend quota twice
+        };
+        q.unanswered.swap_remove(at);
+        if q.inflight == Some(op) {
+            q.inflight = None;
+        }
+        if q.window != now_window {
+            q.window = now_window;
+            q.tokens = 0;
+            q.exhausted = false;
+        }
+        if window == now_window && !stale {
+            q.tokens += granted;
+            q.exhausted = granted < self.cfg.lease;
+        } else if window == now_window {
+            // The store is in another window than our clock says: we cannot be sure.
+            let parked: Vec<Waiting> = q.parked.drain(..).collect();
+            for w in parked {
+                self.give_up(w, ctx);
+            }
+            return;
+        }
+        self.drain(key, ctx);
+    }
+
+    /// Serves parked requests from quota; leases again if some are still waiting.
+    fn drain(&mut self, key: u32, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let mut out = Vec::new();
+        let mut again = false;
+        if let Some(q) = self.quota.get_mut(&key) {
+            while let Some(w) = q.parked.front().copied() {
+                if q.tokens > 0 {
+                    q.tokens -= 1;
+                    out.push((w, true));
+                } else if q.exhausted {
+                    out.push((w, false));
+                } else {
+                    again = true;
+                    break;
+                }
+                q.parked.pop_front();
+            }
+        }
+        for (w, ok) in out {
+            self.decide(w, ok, ctx);
+        }
+        if again {
+            self.lease(key, ctx);
+        }
+    }
+
+    pub fn on_timer(&mut self, op: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if let Some(w) = self.pending.remove(&op) {
+            return self.give_up(w, ctx);
+        }
+        let hit = self.quota.iter().find(|(_, q)| q.inflight == Some(op)).map(|(k, _)| *k);
+        if let Some(key) = hit {
+            let parked: Vec<Waiting> = match self.quota.get_mut(&key) {
+                Some(q) => {
+                    q.inflight = None;
+                    q.parked.drain(..).collect()
+                }
+                None => Vec::new(),
+            };
+            for w in parked {
+                self.give_up(w, ctx);
+            }
+        }
+    }
+
+    /// Rows for the per-key table when the gateway holds the state (local modes).
+    pub fn rows(&self, now_us: u64) -> Vec<Vec<String>> {
+        let mut rows = Vec::new();
+        if let Some(l) = &self.local {
+            for (k, st) in l.keys() {
+                rows.push(vec![
+                    format!("k{k} @gateway-{}", self.idx),
+                    st.describe(&l.policy, now_us),
+                    "-".into(),
+                    "-".into(),
+                ]);
+            }
+        }
+        for (k, q) in &self.quota {
+            let state =
+                format!("window #{}: {} leased left{}", q.window, q.tokens, if q.exhausted { ", spent" } else { "" });
+            rows.push(vec![format!("k{k} @gateway-{}", self.idx), state, "-".into(), "-".into()]);
+        }
+        rows
+    }
+}

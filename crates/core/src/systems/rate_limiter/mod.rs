@@ -1,0 +1,318 @@
+//! System 2, the API rate limiter: honest clients and one abuser call an API through N
+//! gateways that enforce "at most `limit` requests per `window_ms` per key" with the help
+//! of one Redis-like store. Nine strategies: three naive ones (fixed window with
+//! `INCR`+`EXPIRE`, which lets twice the limit through a window boundary; `GET`-then-`SET`,
+//! which races between gateways; per-gateway local buckets, N× the limit), the six
+//! algorithms of [`crate::blocks::rate_limit`] run atomically in the store, and
+//! local-sync, where gateways spend quota leased from the store.
+//!
+//! Each strategy states what it guarantees (see [`claims`]) and the `window-bound` check
+//! holds it to exactly that; `no-starvation` checks honest clients still get through.
+
+mod checks;
+mod client;
+mod gateway;
+mod msg;
+mod node;
+mod store;
+mod views;
+
+#[cfg(test)]
+mod tests;
+
+use crate::blocks::rate_limit::{Algorithm, Claim, Policy};
+use crate::catalog::{BuildOptions, CheckDef, StrategyDef, SystemDef};
+use crate::check::{CheckKind, Property};
+use crate::run::{Run, Simulation};
+use crate::scenario::params::{ParamKind, ParamSpec, Params};
+use crate::scenario::Scenario;
+use crate::sim::fault::{Fault, TimedFault};
+use crate::sim::node::Ctx;
+use crate::sim::swarm::FaultKind;
+use crate::sim::time::SimTime;
+use crate::sim::workload::{Arrival, WorkloadSpec};
+use crate::sim::world::{BuildError, NodeSpec, World, WorldConfig};
+use crate::sim::NodeId;
+pub use checks::{NoStarvation, WindowBound};
+use client::{Client, Flood};
+use gateway::Gateway;
+pub use msg::{Msg, Obs};
+pub use node::Node;
+use store::Store;
+
+pub const EXPLAINER: &str = include_str!("explainer.md");
+
+/// How the gateways and the store enforce the limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// `INCR key`, then `EXPIRE key W` when the count is 1 (two commands).
+    IncrExpire,
+    /// `GET key:window`, then `SET key:window n+1` (a read-modify-write across the wire).
+    GetSet,
+    /// Each gateway runs the algorithm alone, with the whole limit.
+    Local(Algorithm),
+    /// The store runs the algorithm as one atomic script.
+    Central(Algorithm),
+    /// Gateways admit from quota leased, atomically, out of the window's budget.
+    Lease,
+}
+
+/// What every node needs to know about the run's configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Cfg {
+    pub plan: Plan,
+    pub policy: Policy,
+    pub fail_open: bool,
+    pub timeout_us: u64,
+    pub lease: u64,
+}
+
+impl Cfg {
+    /// Records a key's limiter level for the level chart (keys 0..3 only).
+    pub fn level(&self, ctx: &mut Ctx<'_, Msg, Obs>, key: u32, value: f64) {
+        if let Some(name) = views::LEVEL_SERIES.get(key as usize) {
+            ctx.metrics.series.set(name, ctx.now(), value);
+        }
+    }
+}
+
+pub const STRATEGIES: &[StrategyDef] = &[
+    StrategyDef {
+        id: "fixed-window",
+        title: "Fixed window, INCR + EXPIRE",
+        robust: false,
+        summary: "Count per key with INCR and start a TTL on the first hit. Believed to cap every window at the limit; a rate that rises mid-window gets close to twice the limit through the reset.",
+    },
+    StrategyDef {
+        id: "get-then-set",
+        title: "GET then SET (non-atomic)",
+        robust: false,
+        summary: "Gateways read the window's counter, compare, and write it back plus one. Two gateways that read the same value both admit and one increment is lost.",
+    },
+    StrategyDef {
+        id: "local-only",
+        title: "Per-gateway token buckets",
+        robust: false,
+        summary: "Each gateway keeps its own bucket with the whole limit and never talks to the store: with N gateways behind a load balancer a key gets N times its limit.",
+    },
+    StrategyDef {
+        id: "sliding-log",
+        title: "Sliding log (atomic script)",
+        robust: true,
+        summary: "The store keeps each key's admission times and admits while fewer than the limit lie in the last window. Exact, at the cost of one timestamp per admitted request.",
+    },
+    StrategyDef {
+        id: "sliding-window-counter",
+        title: "Sliding-window counter (atomic script)",
+        robust: true,
+        summary: "Two counters per key; the previous window is weighted by the share of it the sliding window still covers. Two integers per key; exact per aligned window, approximate in between.",
+    },
+    StrategyDef {
+        id: "token-bucket",
+        title: "Token bucket (atomic script)",
+        robust: true,
+        summary: "A bucket of `burst` tokens refilled at limit per window; a request takes one. Allows short bursts, caps any window at burst plus what refills in it.",
+    },
+    StrategyDef {
+        id: "leaky-bucket",
+        title: "Leaky bucket as a meter (atomic script)",
+        robust: true,
+        summary: "A bucket that drains at limit per window and holds `burst`; each request pours in one or is turned away. The mirror image of the token bucket: same decisions.",
+    },
+    StrategyDef {
+        id: "gcra",
+        title: "GCRA (atomic script)",
+        robust: true,
+        summary: "One timestamp per key — the theoretical arrival time of the next allowed request. The token bucket's decisions from a single number, and no refill arithmetic.",
+    },
+    StrategyDef {
+        id: "local-sync",
+        title: "Local quota leased from the store",
+        robust: true,
+        summary: "Gateways admit locally from quota they lease in chunks from the window's budget with one atomic command, so the store sees one call per chunk instead of per request.",
+    },
+];
+
+/// The plan a strategy id stands for.
+pub fn plan_of(strategy: &str) -> Plan {
+    match strategy {
+        "fixed-window" => Plan::IncrExpire,
+        "get-then-set" => Plan::GetSet,
+        "local-only" => Plan::Local(Algorithm::TokenBucket),
+        "sliding-log" => Plan::Central(Algorithm::SlidingLog),
+        "sliding-window-counter" => Plan::Central(Algorithm::SlidingCounter),
+        "leaky-bucket" => Plan::Central(Algorithm::LeakyBucket),
+        "gcra" => Plan::Central(Algorithm::Gcra),
+        "local-sync" => Plan::Lease,
+        _ => Plan::Central(Algorithm::TokenBucket),
+    }
+}
+
+/// What each plan promises per key. The naive plans state what their authors believe:
+/// `INCR`+`EXPIRE` "at most `limit` per window", `GET`/`SET` "at most `limit` per aligned
+/// window", local buckets "a token bucket's bound". Leases are paid for out of each
+/// aligned window's budget, so that window never exceeds the limit (zero overshoot); like
+/// every aligned scheme, a sliding window may see two budgets.
+pub fn claims(plan: Plan, p: &Policy) -> Vec<Claim> {
+    let w = p.window_us;
+    match plan {
+        Plan::IncrExpire => vec![Claim::sliding(w, p.limit)],
+        Plan::GetSet => vec![Claim::aligned(w, p.limit)],
+        Plan::Local(a) | Plan::Central(a) => a.claims(p),
+        Plan::Lease => vec![Claim::aligned(w, p.limit), Claim::sliding(w, 2 * p.limit)],
+    }
+}
+
+const fn int(
+    key: &'static str,
+    label: &'static str,
+    unit: &'static str,
+    min: i64,
+    max: i64,
+    default: i64,
+    help: &'static str,
+) -> ParamSpec {
+    ParamSpec { key, label, unit, kind: ParamKind::Int { min, max, default }, help }
+}
+
+pub const PARAMS: &[ParamSpec] = &[
+    int("gateways", "Gateways", "nodes", 1, 8, 3, "Gateways behind the load balancer; each request goes to one at random."),
+    int("clients", "Honest clients", "clients", 1, 16, 4, "Honest clients, each with its own key, sending well under the limit."),
+    int("limit", "Limit", "requests", 1, 10_000, 50, "Requests allowed per key per window."),
+    int("window_ms", "Window", "ms", 10, 60_000, 1_000, "Length of the policy's window."),
+    int("burst", "Bucket size", "requests", 1, 10_000, 10, "Capacity of the token bucket, leaky bucket and GCRA (their burst tolerance)."),
+    int("honest_rate_per_s", "Honest rate", "req/s", 1, 1_000, 20, "Each client's base rate (the abuser's too, before it floods)."),
+    int("abuse_rate_per_s", "Flood rate", "req/s", 0, 5_000, 600, "The abuser's extra rate while it floods."),
+    int("abuse_start_ms", "Flood starts", "ms", 0, 600_000, 1_500, "When the flood starts; mid-window is what hurts a fixed window."),
+    int("abuse_ms", "Flood length", "ms", 0, 600_000, 3_000, "How long the flood lasts."),
+    ParamSpec {
+        key: "fail_mode",
+        label: "When the store is unreachable",
+        unit: "",
+        kind: ParamKind::Choice { options: &["closed", "open"], default: "closed" },
+        help: "closed: answer 503 (safe, but nobody gets through); open: admit without limiting (available, but the bound is off).",
+    },
+    ParamSpec {
+        key: "scope",
+        label: "Limit per",
+        unit: "",
+        kind: ParamKind::Choice { options: &["key", "global"], default: "key" },
+        help: "key: one budget per API key; global: one budget shared by everyone, which the abuser can spend alone.",
+    },
+    int("store_timeout_ms", "Store timeout", "ms", 1, 10_000, 50, "How long a gateway waits for the store before failing open or closed."),
+    int("lease", "Lease size", "requests", 1, 10_000, 5, "local-sync: how many admissions a gateway leases from the store at a time."),
+    int("min_share_pct", "No-starvation share", "%", 0, 100, 90, "Share of its decided requests each honest client must get admitted."),
+];
+
+pub const CHECKS: &[CheckDef] = &[
+    CheckDef {
+        kind: CheckKind::Safety,
+        name: "window-bound",
+        description: "Per key, admissions stay within the bound the strategy states in every window of the stated length (not judged where a fail-open admission bypassed the store).",
+    },
+    CheckDef {
+        kind: CheckKind::Liveness,
+        name: "no-starvation",
+        description: "While the abuser floods, every honest client gets at least the stated share of the requests the limiter decided admitted.",
+    },
+];
+
+fn default_workload(p: &Params) -> WorkloadSpec {
+    let senders = p.int("clients") + 1;
+    WorkloadSpec {
+        arrival: Arrival::Open,
+        rate_per_s: (senders * p.int("honest_rate_per_s")) as f64,
+        think_ms: 0,
+        duration_ms: 6_000,
+        keys: senders as u64,
+        zipf_s: 0.0,
+        bursts: Vec::new(),
+    }
+}
+
+/// A latency spike on the way to the store: longer than the gateways' timeout.
+fn default_faults(_p: &Params) -> Vec<TimedFault> {
+    vec![
+        TimedFault { at_ms: 5_000, fault: Fault::Clog { from: "gateway".into(), to: "store".into(), extra_ms: 120 } },
+        TimedFault { at_ms: 5_400, fault: Fault::Unclog { from: "gateway".into(), to: "store".into() } },
+    ]
+}
+
+fn swarm_targets(p: &Params) -> Vec<String> {
+    let mut t = vec!["store".to_string()];
+    t.extend((0..p.int("gateways")).map(|i| format!("gateway-{i}")));
+    t
+}
+
+fn build(s: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>, BuildError> {
+    let p = &s.params;
+    let plan = plan_of(s.strategy.id);
+    let policy = Policy {
+        limit: p.int("limit") as u64,
+        window_us: p.int("window_ms") as u64 * 1_000,
+        burst: p.int("burst") as u64,
+    };
+    let cfg = Cfg {
+        plan,
+        policy,
+        fail_open: p.choice("fail_mode") == "open",
+        timeout_us: p.int("store_timeout_ms") as u64 * 1_000,
+        lease: p.int("lease") as u64,
+    };
+    let gateways = p.int("gateways") as u32;
+    let clients = p.int("clients") as u32;
+    let global = p.choice("scope") == "global";
+    let gw_ids: Vec<NodeId> = (1..=gateways).collect();
+    let mut specs = vec![NodeSpec::new("store", "store", Node::Store(Store::new(cfg)))];
+    for i in 0..gateways {
+        specs.push(NodeSpec::new(format!("gateway-{i}"), "gateway", Node::Gateway(Gateway::new(i, cfg, 0))));
+    }
+    let share = clients + 1;
+    for i in 0..clients {
+        let key = if global { 0 } else { i + 1 };
+        let c = Client::new(i, key, true, gw_ids.clone(), s.workload.clone(), share, None);
+        specs.push(NodeSpec::new(format!("client-{i}"), "client", Node::Client(c)));
+    }
+    let start = p.int("abuse_start_ms") as u64;
+    let flood = Flood {
+        rate_per_s: p.int("abuse_rate_per_s") as f64,
+        start: SimTime::from_ms(start),
+        end: SimTime::from_ms(start.saturating_add(p.int("abuse_ms") as u64)),
+    };
+    let flood = (flood.rate_per_s > 0.0).then_some(flood);
+    let abuser = Client::new(clients, 0, false, gw_ids, s.workload.clone(), share, flood);
+    specs.push(NodeSpec::new("abuser", "abuser", Node::Client(abuser)));
+
+    let who = STRATEGIES.iter().find(|d| d.id == s.strategy.id).map_or("limiter", |d| d.title);
+    let props: Vec<Box<dyn Property<Obs>>> = vec![
+        Box::new(WindowBound::new(claims(plan, &policy), who)),
+        Box::new(NoStarvation::new(p.int("min_share_pct") as f64 / 100.0)),
+    ];
+    let wc = WorldConfig {
+        seed: s.seed,
+        horizon: SimTime::from_ms(s.horizon_ms()),
+        budget: opts.budget,
+        keep_trace: opts.keep_trace,
+        link: Default::default(),
+        series_interval_ms: 100,
+    };
+    let world = World::new(wc, specs, props, s.faults.clone())?;
+    Ok(Run::boxed(world, views::views))
+}
+
+pub const DEF: SystemDef = SystemDef {
+    id: "rate-limiter",
+    number: 2,
+    title: "API rate limiter",
+    theme: "Request path and caching",
+    question: "How do you keep each caller of an API to its fair share of requests when many gateways share the job and an abuser floods?",
+    strategies: STRATEGIES,
+    params: PARAMS,
+    checks: CHECKS,
+    swarm_faults: &[FaultKind::Crash, FaultKind::Pause, FaultKind::Partition, FaultKind::Clog, FaultKind::Loss],
+    drain_ms: 1_500,
+    default_workload,
+    default_faults,
+    swarm_targets,
+    build,
+};

@@ -1,0 +1,124 @@
+//! Messages between clients, gateways and the store, and what nodes report to the checks.
+//! The store speaks a tiny Redis-like protocol: plain commands (`INCR`, `EXPIRE`, `GET`,
+//! `SET`) for the naive strategies, one atomic script call (`EVAL`, a Lua script in real
+//! Redis) for the robust ones, and a quota lease for local-sync.
+
+use crate::sim::node::Message;
+
+/// What a gateway answers a client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// Passed the limiter (HTTP 200 from the API behind it).
+    Allowed,
+    /// Over the limit (HTTP 429).
+    Limited,
+    /// The limiter could not decide: store unreachable and failing closed (HTTP 503).
+    Unavailable,
+}
+
+#[derive(Clone, Debug, Hash)]
+pub enum Msg {
+    /// Client → gateway: one API call on behalf of `key`.
+    Req {
+        id: u64,
+        key: u32,
+    },
+    /// Gateway → client.
+    Resp {
+        id: u64,
+        verdict: Verdict,
+    },
+    /// Gateway → store: `INCR key` (fixed window, naive).
+    Incr {
+        op: u64,
+        key: u32,
+    },
+    IncrReply {
+        op: u64,
+        count: u64,
+    },
+    /// Gateway → store: `EXPIRE key ttl`, sent only when `INCR` returned 1.
+    Expire {
+        key: u32,
+        ttl_ms: u64,
+    },
+    /// Gateway → store: `GET key:window` (get-then-set, naive).
+    Get {
+        op: u64,
+        key: u32,
+        window: u64,
+    },
+    GetReply {
+        op: u64,
+        value: u64,
+    },
+    /// Gateway → store: `SET key:window value` (no reply awaited).
+    Set {
+        key: u32,
+        window: u64,
+        value: u64,
+    },
+    /// Gateway → store: run the limiter script atomically for `key`.
+    Eval {
+        op: u64,
+        key: u32,
+    },
+    EvalReply {
+        op: u64,
+        allowed: bool,
+    },
+    /// Gateway → store: lease up to `want` admissions of `key` in aligned `window`.
+    Lease {
+        op: u64,
+        key: u32,
+        window: u64,
+        want: u64,
+    },
+    /// Store → gateway: `granted` admissions; `stale` when `window` is not the store's.
+    Leased {
+        op: u64,
+        key: u32,
+        window: u64,
+        granted: u64,
+        stale: bool,
+    },
+}
+
+impl Message for Msg {
+    fn label(&self) -> String {
+        match self {
+            Msg::Req { id, key } => format!("req #{id} k{key}"),
+            Msg::Resp { id, verdict } => format!("resp #{id} {verdict:?}"),
+            Msg::Incr { key, .. } => format!("INCR k{key}"),
+            Msg::IncrReply { count, .. } => format!("= {count}"),
+            Msg::Expire { key, ttl_ms } => format!("EXPIRE k{key} {ttl_ms}ms"),
+            Msg::Get { key, window, .. } => format!("GET k{key}:{window}"),
+            Msg::GetReply { value, .. } => format!("= {value}"),
+            Msg::Set { key, window, value } => format!("SET k{key}:{window} {value}"),
+            Msg::Eval { key, .. } => format!("EVAL limit k{key}"),
+            Msg::EvalReply { allowed, .. } => (if *allowed { "= allow" } else { "= deny" }).to_string(),
+            Msg::Lease { key, window, want, .. } => format!("LEASE k{key}:{window} {want}"),
+            Msg::Leased { key, granted, stale, .. } => {
+                format!("LEASED k{key} {granted}{}", if *stale { " (stale)" } else { "" })
+            }
+        }
+    }
+}
+
+/// How one client request ended, as the client saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Answered(Verdict),
+    /// No answer before the client's timeout (lost message, crashed gateway).
+    Lost,
+}
+
+/// Observations for the checks.
+#[derive(Clone, Debug)]
+pub enum Obs {
+    /// The limiter admitted one request of `key` now. `bypass`: admitted without the
+    /// limiter because the store was unreachable and the gateway fails open.
+    Admit { key: u32, bypass: bool },
+    /// A client's request ended.
+    Outcome { client: u32, honest: bool, outcome: Outcome },
+}
