@@ -102,7 +102,7 @@ impl SystemDef {
 
 /// Every system, in catalog order.
 pub static CATALOG: &[SystemDef] = &[
-
+    crate::systems::url_shortener::DEF,
 
 
 

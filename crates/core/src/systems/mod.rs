@@ -1,1 +1,3 @@
 //! One module per system in the catalog.
+
+pub mod url_shortener;
