@@ -67,7 +67,11 @@ mod tests {
         let mut x = 7u64;
         for i in 0..3_000u64 {
             x = crate::sim::rng::mix64(x.wrapping_add(i));
-            let p = Parts { timestamp_ms: x & MAX_TIMESTAMP, worker: (x >> 41) & MAX_WORKER, sequence: (x >> 51) & MAX_SEQUENCE };
+            let p = Parts {
+                timestamp_ms: x & MAX_TIMESTAMP,
+                worker: (x >> 41) & MAX_WORKER,
+                sequence: (x >> 51) & MAX_SEQUENCE,
+            };
             let id = encode(p).unwrap_or(0);
             assert_eq!(id, twin(p));
             assert_eq!(decode(id), p);

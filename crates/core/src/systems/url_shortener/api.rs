@@ -303,8 +303,8 @@ impl Api {
         }
         parts.push(format!("{} issued", self.issued));
         let looks = self.hits + self.misses;
-        if looks > 0 {
-            parts.push(format!("hit {}%", self.hits * 100 / looks));
+        if let Some(pct) = (self.hits * 100).checked_div(looks) {
+            parts.push(format!("hit {pct}%"));
         }
         parts.join(", ")
     }

@@ -38,7 +38,9 @@ impl Property<Obs> for UniqueIds {
         UNIQUE_IDS
     }
     fn observe(&mut self, _at: SimTime, obs: &Obs) -> Option<String> {
-        let Obs::Issued { id, url, api } = *obs else { return None };
+        let Obs::Issued { id, url, api } = *obs else {
+            return None;
+        };
         self.samples += 1;
         let name = |n: u32| self.names.get(n as usize).cloned().unwrap_or_default();
         match self.owner.get(&id) {
@@ -79,13 +81,19 @@ impl Property<Obs> for IdsResolve {
         IDS_RESOLVE
     }
     fn observe(&mut self, _at: SimTime, obs: &Obs) -> Option<String> {
-        let Obs::Redirect { id, want, got } = *obs else { return None };
+        let Obs::Redirect { id, want, got } = *obs else {
+            return None;
+        };
         self.samples += 1;
         let id = base62::encode(id);
         match got {
             Resolution::Found(u) if u == want => None,
-            Resolution::Found(u) => Some(format!("id {id} was created for {} but redirects to {}", url_name(want), url_name(u))),
-            Resolution::Missing => Some(format!("id {id} was created for {} but the store has no such id", url_name(want))),
+            Resolution::Found(u) => {
+                Some(format!("id {id} was created for {} but redirects to {}", url_name(want), url_name(u)))
+            }
+            Resolution::Missing => {
+                Some(format!("id {id} was created for {} but the store has no such id", url_name(want)))
+            }
             Resolution::Unavailable => None,
         }
     }

@@ -39,7 +39,14 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(index: u64, clients: u32, apis: Vec<NodeId>, workload: WorkloadSpec, create_pct: u64, timeout_ms: u64) -> Client {
+    pub fn new(
+        index: u64,
+        clients: u32,
+        apis: Vec<NodeId>,
+        workload: WorkloadSpec,
+        create_pct: u64,
+        timeout_ms: u64,
+    ) -> Client {
         let keys = workload.key_sampler();
         Client {
             index,
@@ -114,8 +121,12 @@ impl Client {
     pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_>) {
         match msg {
             Msg::Shortened { req, result } => {
-                let Some((sent, kind)) = self.pending.remove(&req) else { return };
-                let Kind::Create { url, tries, api } = kind else { return };
+                let Some((sent, kind)) = self.pending.remove(&req) else {
+                    return;
+                };
+                let Kind::Create { url, tries, api } = kind else {
+                    return;
+                };
                 match result {
                     Created::Id(id) => {
                         if self.links.len() < MAX_LINKS {
@@ -133,8 +144,12 @@ impl Client {
                 }
             }
             Msg::Resolved { req, result } => {
-                let Some((sent, kind)) = self.pending.remove(&req) else { return };
-                let Kind::Redirect { id, url } = kind else { return };
+                let Some((sent, kind)) = self.pending.remove(&req) else {
+                    return;
+                };
+                let Kind::Redirect { id, url } = kind else {
+                    return;
+                };
                 if result != Resolution::Unavailable {
                     ctx.observe(Obs::Redirect { id, want: url, got: result });
                 }

@@ -119,16 +119,16 @@ impl Actor for Node {
 
 const STRATEGIES: &[StrategyDef] = &[
     StrategyDef {
-        id: "random",
-        title: "Random id, check then insert",
-        robust: false,
-        summary: "Draw a random id, GET it, PUT if absent. The check and the insert are two requests, so two servers that draw the same id in between both insert: one link silently replaces the other.",
-    },
-    StrategyDef {
         id: "hash",
         title: "Hash of the URL, truncated",
         robust: false,
         summary: "FNV-1a of the long URL cut to the id space. Equal URLs share an id for free, but different URLs collide by the birthday bound and the later one overwrites the earlier.",
+    },
+    StrategyDef {
+        id: "random",
+        title: "Random id, check then insert",
+        robust: false,
+        summary: "Draw a random id, GET it, PUT if absent. The check and the insert are two requests, so two servers that draw the same id in between both insert: one link silently replaces the other.",
     },
     StrategyDef {
         id: "counter",
@@ -172,7 +172,7 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec { key: "create_pct", label: "Creates", unit: "%", kind: ParamKind::Int { min: 1, max: 100, default: 20 }, help: "Share of requests that create a link; the rest follow one." },
     ParamSpec { key: "burst", label: "Viral burst", unit: "×", kind: ParamKind::Float { min: 1.0, max: 20.0, default: 4.0 }, help: "Rate multiplier for one second from t = 2 s (the link goes viral)." },
     ParamSpec { key: "zipf", label: "Popularity skew", unit: "s", kind: ParamKind::Float { min: 0.0, max: 2.5, default: 1.1 }, help: "Zipf exponent of which link a redirect follows; higher means one link dominates." },
-    ParamSpec { key: "id_space", label: "Id space", unit: "ids", kind: ParamKind::Int { min: 64, max: 1 << 40, default: 4_096 }, help: "How many distinct ids the random and hash strategies draw from (small on purpose: collisions show up in seconds)." },
+    ParamSpec { key: "id_space", label: "Id space", unit: "ids", kind: ParamKind::Int { min: 64, max: 1 << 40, default: 2_048 }, help: "How many distinct ids the random and hash strategies draw from (small on purpose: collisions show up in seconds)." },
     ParamSpec { key: "cache", label: "Read cache", unit: "", kind: ParamKind::Choice { options: &["none", "lru"], default: "lru" }, help: "A per-API-server LRU cache of id → URL in front of the shards." },
     ParamSpec { key: "cache_size", label: "Cache size", unit: "entries", kind: ParamKind::Int { min: 1, max: 100_000, default: 64 }, help: "Entries per API server cache." },
     ParamSpec { key: "shard_op_us", label: "Shard op time", unit: "µs", kind: ParamKind::Int { min: 50, max: 50_000, default: 1_500 }, help: "Time a shard spends on one GET or PUT; its capacity is 10⁶ / this ops per second." },
@@ -254,11 +254,19 @@ pub const DEF: SystemDef = SystemDef {
     number: 1,
     title: "URL shortener",
     theme: "Request path and caching",
-    question: "How do you hand out short, never-repeating ids for long URLs and keep redirects fast when one link goes viral?",
+    question:
+        "How do you hand out short, never-repeating ids for long URLs and keep redirects fast when one link goes viral?",
     strategies: STRATEGIES,
     params: PARAMS,
     checks: CHECKS,
-    swarm_faults: &[FaultKind::Crash, FaultKind::Pause, FaultKind::Skew, FaultKind::Partition, FaultKind::Clog, FaultKind::Loss],
+    swarm_faults: &[
+        FaultKind::Crash,
+        FaultKind::Pause,
+        FaultKind::Skew,
+        FaultKind::Partition,
+        FaultKind::Clog,
+        FaultKind::Loss,
+    ],
     drain_ms: 1_500,
     default_workload,
     default_faults,

@@ -28,22 +28,54 @@ pub enum Created {
 #[derive(Clone, Debug, Hash)]
 pub enum Msg {
     /// Client → API: make a short id for `url`.
-    Shorten { req: u64, url: u64 },
-    Shortened { req: u64, result: Created },
+    Shorten {
+        req: u64,
+        url: u64,
+    },
+    Shortened {
+        req: u64,
+        result: Created,
+    },
     /// Client → API: where does `id` point?
-    Resolve { req: u64, id: u64 },
-    Resolved { req: u64, result: Resolution },
+    Resolve {
+        req: u64,
+        id: u64,
+    },
+    Resolved {
+        req: u64,
+        result: Resolution,
+    },
     /// API → shard.
-    Get { op: u64, id: u64 },
-    Put { op: u64, id: u64, url: u64 },
+    Get {
+        op: u64,
+        id: u64,
+    },
+    Put {
+        op: u64,
+        id: u64,
+        url: u64,
+    },
     /// Shard → API (`url` is `None` when the id is absent).
-    GetReply { op: u64, url: Option<u64> },
-    PutAck { op: u64 },
+    GetReply {
+        op: u64,
+        url: Option<u64>,
+    },
+    PutAck {
+        op: u64,
+    },
     /// Shard → API: the queue is full, the op was not run.
-    Busy { op: u64 },
+    Busy {
+        op: u64,
+    },
     /// API → ticket service: hand me a block of ids.
-    RangeReq { op: u64 },
-    RangeGrant { op: u64, start: u64, len: u64 },
+    RangeReq {
+        op: u64,
+    },
+    RangeGrant {
+        op: u64,
+        start: u64,
+        len: u64,
+    },
 }
 
 impl Message for Msg {

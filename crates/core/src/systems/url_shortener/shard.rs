@@ -27,7 +27,15 @@ pub struct Shard {
 
 impl Shard {
     pub fn new(op_us: u64) -> Shard {
-        Shard { op_us, map: BTreeMap::new(), queue: VecDeque::new(), busy: false, served: 0, max_queue: 0, overwrites: 0 }
+        Shard {
+            op_us,
+            map: BTreeMap::new(),
+            queue: VecDeque::new(),
+            busy: false,
+            served: 0,
+            max_queue: 0,
+            overwrites: 0,
+        }
     }
 
     pub fn queue_len(&self) -> usize {

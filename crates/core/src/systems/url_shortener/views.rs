@@ -80,7 +80,9 @@ fn id_layout(world: &World<Node>) -> View {
     let bits = 64 - space.saturating_sub(1).leading_zeros();
     let row = |f: &str, b: String, m: &str| vec![f.to_string(), b, m.to_string()];
     let rows = match strat {
-        Strategy::Random => vec![row("random", format!("{bits} (space {space})"), "uniform draw, checked then inserted")],
+        Strategy::Random => {
+            vec![row("random", format!("{bits} (space {space})"), "uniform draw, checked then inserted")]
+        }
         Strategy::Hash => vec![row("FNV-1a(url) mod space", format!("{bits} (space {space})"), "same URL, same id")],
         Strategy::Counter => {
             vec![row("counter", "64".into(), "block from the ticket service + offset; printed in base62")]
@@ -90,7 +92,11 @@ fn id_layout(world: &World<Node>) -> View {
             .map(|&(f, b, hi, lo)| row(f, b.to_string(), &format!("bits {hi}..{lo}")))
             .collect(),
     };
-    View::Table(Table { title: "Id layout".into(), columns: vec!["field".into(), "bits".into(), "meaning".into()], rows })
+    View::Table(Table {
+        title: "Id layout".into(),
+        columns: vec!["field".into(), "bits".into(), "meaning".into()],
+        rows,
+    })
 }
 
 fn recent_ids(world: &World<Node>) -> View {
