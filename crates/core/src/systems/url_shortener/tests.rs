@@ -172,7 +172,9 @@ fn golden_trace() {
         sim.step();
     }
     let events = sim.recent_trace();
-    let text = crate::trace::render(&events, &sim.node_names());
+    // expect-test strips common indentation, so leading spaces of the seq column go.
+    let text: String =
+        crate::trace::render(&events, &sim.node_names()).lines().map(|l| format!("{}\n", l.trim_start())).collect();
     expect_test::expect![[r#"
             12      0.722ms client-2   timer 0
             13      1.338ms api-2      <- client-2 shorten u2.0
@@ -235,4 +237,25 @@ fn sweep_200_seeds() {
             }
         }
     }
+}
+
+/// Every "Show me" line of the explainer is a valid scenario that does what its answer
+/// says.
+#[test]
+fn explainer_scenarios_run_and_show_their_point() {
+    let links: Vec<&str> = super::EXPLAINER.lines().filter_map(|l| l.strip_prefix("Show me: ")).collect();
+    assert_eq!(links.len(), 6);
+    let mut outcomes = Vec::new();
+    for json in links {
+        let spec: crate::scenario::ScenarioSpec = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+        let s = Scenario::from_spec(&spec).unwrap_or_else(|e| panic!("{e}: {json}"));
+        let (_, _, checks) = run(&s);
+        outcomes
+            .push(failing(&checks).iter().map(|f| f.split(':').next().unwrap_or("").to_string()).collect::<Vec<_>>());
+    }
+    assert!(outcomes[0].contains(&UNIQUE_IDS.to_string()), "{outcomes:?}");
+    assert!(outcomes[1].contains(&UNIQUE_IDS.to_string()), "{outcomes:?}");
+    assert!(outcomes[2].is_empty(), "{outcomes:?}");
+    assert_eq!(outcomes[3], vec![P99_REDIRECT.to_string()]);
+    assert!(outcomes[4].is_empty() && outcomes[5].is_empty(), "{outcomes:?}");
 }
