@@ -259,3 +259,13 @@ fn explainer_scenarios_run_and_show_their_point() {
     assert_eq!(outcomes[3], vec![P99_REDIRECT.to_string()]);
     assert!(outcomes[4].is_empty() && outcomes[5].is_empty(), "{outcomes:?}");
 }
+
+/// Prints each strategy's default run: events and failing checks (`-- --ignored`).
+#[test]
+#[ignore]
+fn default_run_report() {
+    for st in DEF.strategies {
+        let (events, hash, checks) = run(&scenario(st.id, 1, &[]));
+        eprintln!("{}: {events} events, hash {hash:016x}, failing {:?}", st.id, failing(&checks));
+    }
+}
