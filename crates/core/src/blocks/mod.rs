@@ -1,5 +1,7 @@
 //! Building blocks systems compose (hash rings, LRU caches, ...). Each is written once
 //! here and tested against a brute-force twin.
 
+pub mod base62;
 pub mod lru;
 pub mod rate_limit;
+pub mod snowflake;

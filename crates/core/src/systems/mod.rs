@@ -2,3 +2,4 @@
 
 pub mod distributed_lock;
 pub mod rate_limiter;
+pub mod url_shortener;

@@ -1,0 +1,271 @@
+//! Tests for the URL shortener: determinism, which check each naive strategy breaks,
+//! seed sweeps (with and without swarm faults) for the robust ones, the ticket service
+//! against a brute-force record of grants, a golden trace, and each check shown to bite.
+
+use super::checks::{IdsResolve, RedirectSlo, UniqueIds, IDS_RESOLVE, P99_REDIRECT, UNIQUE_IDS};
+use super::msg::{Msg, Obs, Resolution};
+use super::ticket::Ticket;
+use super::DEF;
+use crate::catalog::BuildOptions;
+use crate::check::{CheckResult, Property, RunEnd};
+use crate::metrics::Metrics;
+use crate::run::sweep_scenario;
+use crate::scenario::params::ParamValue;
+use crate::scenario::Scenario;
+use crate::sim::node::Effects;
+use crate::sim::rng::Prng;
+use crate::sim::time::SimTime;
+use crate::sim::Ctx;
+use std::collections::BTreeSet;
+
+fn scenario(strategy: &str, seed: u64, params: &[(&str, ParamValue)]) -> Scenario {
+    let mut spec = DEF.default_spec();
+    spec.strategy = Some(strategy.to_string());
+    spec.seed = seed;
+    for (k, v) in params {
+        spec.params.insert(k.to_string(), v.clone());
+    }
+    Scenario::from_spec(&spec).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn run(s: &Scenario) -> (u64, u64, Vec<CheckResult>) {
+    let mut sim = crate::catalog::build(s, &BuildOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    sim.run_to_end();
+    (sim.events(), sim.trace_hash(), sim.checks())
+}
+
+fn failing(checks: &[CheckResult]) -> Vec<String> {
+    checks.iter().filter(|c| !c.ok).map(|c| format!("{}: {}", c.name, c.detail)).collect()
+}
+
+fn fails(checks: &[CheckResult], name: &str) -> bool {
+    checks.iter().any(|c| c.name == name && !c.ok)
+}
+
+#[test]
+fn every_strategy_runs_deterministically_and_naive_ones_fail_their_check() {
+    for st in DEF.strategies {
+        let s = scenario(st.id, 1, &[]);
+        let (events, hash, checks) = run(&s);
+        assert_eq!(
+            (events, hash),
+            {
+                let r = run(&s);
+                (r.0, r.1)
+            },
+            "{} replays",
+            st.id
+        );
+        assert!(events > 10_000 && events < 300_000, "{}: {events} events", st.id);
+        assert!(checks.iter().all(|c| c.samples > 0), "{}: a check was never exercised: {checks:?}", st.id);
+        match st.id {
+            "hash" | "snowflake-unguarded" => assert!(fails(&checks, UNIQUE_IDS), "{}: {:?}", st.id, failing(&checks)),
+            "random" => {
+                // The race needs two creates to draw one id at once: a few seeds show it.
+                let hit = (0..10).any(|seed| fails(&run(&scenario("random", seed, &[])).2, UNIQUE_IDS));
+                assert!(hit, "random never raced in 10 seeds");
+            }
+            _ => assert!(failing(&checks).is_empty(), "{}: {:?}", st.id, failing(&checks)),
+        }
+    }
+}
+
+#[test]
+fn robust_strategies_pass_every_check_in_seed_sweeps_with_and_without_swarm() {
+    for st in DEF.strategies.iter().filter(|s| s.robust) {
+        let base = scenario(st.id, 0, &[]);
+        for swarm in [false, true] {
+            for seed in 0..40 {
+                let s = sweep_scenario(&base, seed, swarm);
+                let (_, _, checks) = run(&s);
+                assert!(
+                    failing(&checks).is_empty(),
+                    "{} seed {seed} swarm {swarm}: {:?}\n{}",
+                    st.id,
+                    failing(&checks),
+                    s.link()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_race_and_the_overwrite_are_what_break_naive_ids() {
+    // The hash strategy breaks both safety checks in the default scenario.
+    let (_, _, checks) = run(&scenario("hash", 1, &[]));
+    assert!(fails(&checks, UNIQUE_IDS) && fails(&checks, IDS_RESOLVE), "{:?}", failing(&checks));
+    // A big id space makes the random strategy's race vanishingly rare.
+    let (_, _, checks) = run(&scenario("random", 1, &[("id_space", ParamValue::Int(1 << 40))]));
+    assert!(failing(&checks).is_empty(), "{:?}", failing(&checks));
+}
+
+#[test]
+fn without_a_cache_the_viral_burst_breaks_the_redirect_slo() {
+    let none = [("cache", ParamValue::Text("none".into()))];
+    let broke = (0..10).filter(|&seed| fails(&run(&scenario("counter", seed, &none)).2, P99_REDIRECT)).count();
+    assert!(broke >= 5, "only {broke}/10 seeds broke the SLO without a cache");
+    // A disruptive fault puts the SLO out of judgement instead of failing it.
+    let mut s = scenario("counter", 1, &none);
+    s.faults.push(crate::sim::TimedFault { at_ms: 4_000, fault: crate::sim::Fault::Crash { node: "shard-1".into() } });
+    let (_, _, checks) = run(&s);
+    let slo = checks.iter().find(|c| c.name == P99_REDIRECT).map(|c| c.detail.clone()).unwrap_or_default();
+    assert!(slo.starts_with("not judged"), "{slo}");
+}
+
+/// Brute-force twin for the ticket service: record every id granted across crashes and
+/// restarts; no id may be granted twice.
+#[test]
+fn ticket_service_never_regrants_across_crashes() {
+    let mut t = Ticket::new(10, 2_000);
+    let mut rng = Prng::new(9);
+    let mut granted = BTreeSet::new();
+    let mut metrics = Metrics::new(100);
+    for step in 0..2_000u64 {
+        let mut fx: Effects<Msg, Obs> = Effects::default();
+        let mut ctx = Ctx::detached(SimTime(step), 0, &mut rng, &mut metrics, &mut fx);
+        match ctx.rng.below(10) {
+            0 => t.on_start(), // crash + restart: memory gone, disk kept
+            1..=5 => t.on_message(1, Msg::RangeReq { op: step }, &mut ctx),
+            _ => t.on_timer(&mut ctx),
+        }
+        for (_, m) in fx.sends.drain(..) {
+            if let Msg::RangeGrant { start, len, .. } = m {
+                for id in start..start + len {
+                    assert!(granted.insert(id), "id {id} granted twice");
+                }
+            }
+        }
+    }
+    assert!(granted.len() > 1_000);
+}
+
+#[test]
+fn each_check_flags_a_violation() {
+    let at = SimTime::ZERO;
+    let mut u = UniqueIds::new(vec!["a".into(), "b".into()]);
+    assert!(u.observe(at, &Obs::Issued { id: 7, url: 1, api: 0 }).is_none());
+    assert!(u.observe(at, &Obs::Issued { id: 7, url: 1, api: 1 }).is_none(), "same URL, same id is fine");
+    let d = u.observe(at, &Obs::Issued { id: 7, url: 2, api: 1 }).unwrap_or_default();
+    assert_eq!(d, "id 7 issued twice: for u0.1 by a and for u0.2 by b");
+    let mut r = IdsResolve::default();
+    assert!(r.observe(at, &Obs::Redirect { id: 62, want: 1, got: Resolution::Found(1) }).is_none());
+    assert!(r.observe(at, &Obs::Redirect { id: 62, want: 1, got: Resolution::Found(2) }).is_some());
+    assert!(r.observe(at, &Obs::Redirect { id: 62, want: 1, got: Resolution::Missing }).is_some());
+    let mut m = Metrics::new(100);
+    for i in 0..100 {
+        m.observe(super::client::REDIRECT_LATENCY, if i < 5 { 90_000 } else { 1_000 });
+    }
+    let mut slo = RedirectSlo::new(30.0);
+    let end = RunEnd { now: at, metrics: &m, disruption: None };
+    assert!(slo.finish(&end).is_some_and(|d| d.starts_with("p99 redirect latency")));
+    let end = RunEnd { now: at, metrics: &m, disruption: Some("crash shard-0") };
+    assert!(RedirectSlo::new(30.0).finish(&end).is_none());
+}
+
+#[test]
+fn golden_trace() {
+    let s = scenario("counter", 1, &[]);
+    let mut sim = crate::catalog::build(&s, &BuildOptions { keep_trace: 40, ..BuildOptions::default() })
+        .unwrap_or_else(|e| panic!("{e}"));
+    for _ in 0..40 {
+        sim.step();
+    }
+    let events = sim.recent_trace();
+    // expect-test strips common indentation, so leading spaces of the seq column go.
+    let text: String =
+        crate::trace::render(&events, &sim.node_names()).lines().map(|l| format!("{}\n", l.trim_start())).collect();
+    expect_test::expect![[r#"
+            12      0.722ms client-2   timer 0
+            13      1.338ms api-2      <- client-2 shorten u2.0
+            14      1.456ms client-0   timer 0
+            15      1.993ms api-2      <- client-0 shorten u0.0
+            16      2.071ms ticket     <- api-2 range?
+            17      2.352ms client-2   timer 0
+            18      2.519ms client-0   timer 0
+            19      2.882ms client-1   timer 0
+            20      3.068ms api-0      <- client-2 shorten u2.1
+            21      3.224ms api-2      <- client-0 shorten u0.1
+            22      3.689ms api-1      <- client-1 shorten u1.0
+            23      3.730ms ticket     <- api-0 range?
+            24      3.833ms client-2   timer 0
+            25      4.071ms ticket     timer 0
+            26      4.445ms api-2      <- client-2 shorten u2.2
+            27      4.834ms ticket     <- api-1 range?
+            28      4.908ms api-2      <- ticket range 0+100
+            29      5.483ms shard-2    <- api-2 PUT 2
+            30      5.511ms shard-3    <- api-2 PUT 0
+            31      5.643ms shard-1    <- api-2 PUT 1
+            32      5.643ms shard-1    <- api-2 PUT 3
+            33      6.983ms shard-2    timer 0
+            34      7.011ms shard-3    timer 0
+            35      7.143ms shard-1    timer 0
+            36      7.707ms api-2      <- shard-2 PUT ok
+            37      7.730ms ticket     timer 0
+            38      7.760ms api-2      <- shard-1 PUT ok
+            39      8.166ms api-2      <- shard-3 PUT ok
+    "#]]
+    .assert_eq(&text);
+}
+
+/// The CI-sized sweep (200 seeds × robust strategies × with and without swarm), plus
+/// timing of default runs. Run with `cargo test --release -- --ignored`.
+#[test]
+#[ignore]
+fn sweep_200_seeds() {
+    for st in DEF.strategies {
+        let base = scenario(st.id, 0, &[]);
+        for swarm in [false, true] {
+            let mut bad = Vec::new();
+            let mut events = 0;
+            for seed in 0..200 {
+                let s = sweep_scenario(&base, seed, swarm);
+                let (ev, _, checks) = run(&s);
+                events = events.max(ev);
+                if !failing(&checks).is_empty() {
+                    bad.push((seed, failing(&checks)));
+                }
+            }
+            eprintln!(
+                "{} swarm={swarm}: {} / 200 seeds fail; max events {events}; first {:?}",
+                st.id,
+                bad.len(),
+                bad.first()
+            );
+            if st.robust {
+                assert!(bad.is_empty());
+            }
+        }
+    }
+}
+
+/// Every "Show me" line of the explainer is a valid scenario that does what its answer
+/// says.
+#[test]
+fn explainer_scenarios_run_and_show_their_point() {
+    let links: Vec<&str> = super::EXPLAINER.lines().filter_map(|l| l.strip_prefix("Show me: ")).collect();
+    assert_eq!(links.len(), 6);
+    let mut outcomes = Vec::new();
+    for json in links {
+        let spec: crate::scenario::ScenarioSpec = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+        let s = Scenario::from_spec(&spec).unwrap_or_else(|e| panic!("{e}: {json}"));
+        let (_, _, checks) = run(&s);
+        outcomes
+            .push(failing(&checks).iter().map(|f| f.split(':').next().unwrap_or("").to_string()).collect::<Vec<_>>());
+    }
+    assert!(outcomes[0].contains(&UNIQUE_IDS.to_string()), "{outcomes:?}");
+    assert!(outcomes[1].contains(&UNIQUE_IDS.to_string()), "{outcomes:?}");
+    assert!(outcomes[2].is_empty(), "{outcomes:?}");
+    assert_eq!(outcomes[3], vec![P99_REDIRECT.to_string()]);
+    assert!(outcomes[4].is_empty() && outcomes[5].is_empty(), "{outcomes:?}");
+}
+
+/// Prints each strategy's default run: events and failing checks (`-- --ignored`).
+#[test]
+#[ignore]
+fn default_run_report() {
+    for st in DEF.strategies {
+        let (events, hash, checks) = run(&scenario(st.id, 1, &[]));
+        eprintln!("{}: {events} events, hash {hash:016x}, failing {:?}", st.id, failing(&checks));
+    }
+}
