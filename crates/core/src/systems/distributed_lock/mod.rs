@@ -183,7 +183,7 @@ const SWARM: &[FaultKind] =
 
 pub const DEF: SystemDef = SystemDef {
     id: "distributed-lock",
-    number: 4,
+    number: 15,
     title: "Distributed lock",
     theme: "Coordination",
     question: "How do you let many workers take turns on a shared resource when processes pause, clocks jump and servers crash?",
