@@ -45,6 +45,9 @@ pub struct ExploreArgs {
     set: Vec<String>,
     #[arg(long)]
     json: bool,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long)]
+    jobs: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -149,18 +152,39 @@ pub fn explore(args: &ExploreArgs) -> Result<u8, String> {
     let spec = spec_from(Some(&args.system), None, args.strategy.as_deref(), None, &args.set)?;
     let base = Scenario::from_spec(&spec).map_err(|e| e.to_string())?;
     let total = args.seeds;
-    let report = run::explore(&base, args.from, total, args.swarm, |seed, r| {
-        let done = seed - args.from + 1;
-        if done.is_multiple_of(25) || done == total || !r.all_ok() {
-            eprintln!(
-                "explore {} {}: {done}/{total} seeds{}",
-                base.def.id,
-                base.strategy.id,
-                if r.all_ok() { "" } else { " (violation)" }
-            );
-        }
-    })
-    .map_err(|e| e.to_string())?;
+    let jobs =
+        args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()) as u64).clamp(1, 64);
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let failing = std::sync::atomic::AtomicU64::new(0);
+    let chunk = total.div_ceil(jobs).max(1);
+    let parts: Vec<Result<run::ExploreReport, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..jobs)
+            .map(|j| {
+                let (base, done, failing) = (&base, &done, &failing);
+                let first = args.from + j * chunk;
+                let count = chunk.min((args.from + total).saturating_sub(first));
+                scope.spawn(move || {
+                    run::explore(base, first, count, args.swarm, |_, r| {
+                        use std::sync::atomic::Ordering::Relaxed;
+                        let bad = if r.all_ok() { failing.load(Relaxed) } else { failing.fetch_add(1, Relaxed) + 1 };
+                        let n = done.fetch_add(1, Relaxed) + 1;
+                        if n.is_multiple_of(50) || n == total {
+                            eprintln!("explore {} {}: {n}/{total} seeds, {bad} failing", base.def.id, base.strategy.id);
+                        }
+                    })
+                    .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a sweep thread panicked".into()))).collect()
+    });
+    let mut report = run::ExploreReport::default();
+    for part in parts {
+        let part = part?;
+        report.seeds_run += part.seeds_run;
+        report.violations.extend(part.violations);
+    }
+    report.violations.sort_by_key(|v| v.seed);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
     } else {
