@@ -12,7 +12,27 @@ use crate::sim::rng::Prng;
 
 /// `(system, strategy, seed, expected trace hash)`; the scenario is the system's default
 /// scenario with that strategy and seed.
-pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[];
+pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
+    ("url-shortener", "hash", 1, "2a65d39f082e4182"),
+    ("url-shortener", "random", 1, "aca4eb275dba44b4"),
+    ("url-shortener", "counter", 1, "fa796fd115a240f2"),
+    ("url-shortener", "snowflake", 1, "56974e5dc209b68e"),
+    ("url-shortener", "snowflake-unguarded", 1, "b694c0a8b691f9a2"),
+    ("rate-limiter", "fixed-window", 1, "44889f4f499f0cd3"),
+    ("rate-limiter", "get-then-set", 1, "e3ce7d4e768c6d63"),
+    ("rate-limiter", "local-only", 1, "b6ce846dbb94f85c"),
+    ("rate-limiter", "sliding-log", 1, "c549ce2e1dfe83cd"),
+    ("rate-limiter", "sliding-window-counter", 1, "b79f146d4c1ef275"),
+    ("rate-limiter", "token-bucket", 1, "e1dc594f0ea938b6"),
+    ("rate-limiter", "leaky-bucket", 1, "e1dc594f0ea938b6"),
+    ("rate-limiter", "gcra", 1, "e1dc594f0ea938b6"),
+    ("rate-limiter", "local-sync", 1, "72adae7e9af2c3b7"),
+    ("distributed-lock", "setnx-blind-del", 1, "0f428ecb2393e818"),
+    ("distributed-lock", "token-release", 1, "9bc60738713d51c1"),
+    ("distributed-lock", "fencing", 1, "69fac1cc80b9caeb"),
+    ("distributed-lock", "redlock", 1, "d37ee20e2e02a0cb"),
+    ("distributed-lock", "consensus", 1, "42c041073547c5f0"),
+];
 
 /// The kernel benchmark world (8 nodes, window 4, 200 ms) per seed.
 pub const PINGPONG: &[(u64, &str)] = &[(1, "6d23b47a84f4ab20"), (2, "831ec08804830fb9")];
