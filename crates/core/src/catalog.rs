@@ -4,6 +4,7 @@
 
 use crate::check::CheckKind;
 use crate::run::Simulation;
+use crate::scenario::estimate::Estimate;
 use crate::scenario::params::{ParamSpec, Params};
 use crate::scenario::{Scenario, ScenarioSpec, SPEC_VERSION};
 use crate::sim::fault::TimedFault;
@@ -59,6 +60,13 @@ pub struct SystemDef {
     pub swarm_targets: fn(&Params) -> Vec<String>,
     #[serde(skip)]
     pub build: BuildFn,
+    /// The system page's text (Markdown, our own words): requirements, scope, design,
+    /// deep dive, bottlenecks, trade-offs, and follow-up answers with "Show me:" scenarios.
+    #[serde(skip)]
+    pub explainer: &'static str,
+    /// Back-of-the-envelope figures for the current parameters.
+    #[serde(skip)]
+    pub estimates: fn(&Scenario) -> Vec<Estimate>,
 }
 
 impl std::fmt::Debug for SystemDef {

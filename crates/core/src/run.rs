@@ -12,7 +12,7 @@ use crate::sim::node::Actor;
 use crate::sim::rng::Prng;
 use crate::sim::swarm;
 use crate::sim::time::SimTime;
-use crate::sim::world::{BuildError, Status, Stop, World};
+use crate::sim::world::{BuildError, Flight, Status, Stop, World};
 use crate::trace::TraceEvent;
 use crate::view::{TopoLink, TopoNode, Topology, View};
 use serde::Serialize;
@@ -35,6 +35,8 @@ pub trait Simulation {
     fn topology(&self) -> Topology;
     fn views(&self) -> Vec<View>;
     fn recent_trace(&self) -> Vec<TraceEvent>;
+    /// Messages on the wire now (at most `max`).
+    fn in_flight(&self, max: usize) -> Vec<Flight>;
     fn node_names(&self) -> Vec<String>;
     /// Adds a fault now or later (a click in the playground).
     fn inject(&mut self, fault: TimedFault) -> Result<(), BuildError>;
@@ -102,6 +104,9 @@ impl<A: Actor> Simulation for Run<A> {
     }
     fn node_names(&self) -> Vec<String> {
         self.world.node_names()
+    }
+    fn in_flight(&self, max: usize) -> Vec<Flight> {
+        self.world.in_flight(max)
     }
     fn inject(&mut self, fault: TimedFault) -> Result<(), BuildError> {
         for name in fault.fault.names() {

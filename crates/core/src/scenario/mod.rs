@@ -3,6 +3,7 @@
 //! against the catalog — system, strategy, every parameter's type and bounds, faults,
 //! workload, seed — and reports the first problem in words, before anything is allocated.
 
+pub mod estimate;
 pub mod link;
 pub mod params;
 pub mod spec;

@@ -72,6 +72,11 @@ impl<E: Clone> EventQueue<E> {
         self.heap.len()
     }
 
+    /// Pending events in no particular order (for display only, never for decisions).
+    pub fn iter(&self) -> impl Iterator<Item = (SimTime, &E)> {
+        self.heap.iter().map(|e| (e.at, &e.event))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }

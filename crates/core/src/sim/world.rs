@@ -125,6 +125,16 @@ pub struct World<A: Actor> {
     fx: Effects<A::Msg, A::Obs>,
 }
 
+/// A message on the wire: who sent it, to whom, and when it left and lands.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Flight {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub sent_at: SimTime,
+    pub arrives_at: SimTime,
+    pub label: String,
+}
+
 /// A node being added to a world.
 pub struct NodeSpec<A> {
     pub name: String,
@@ -278,6 +288,23 @@ impl<A: Actor> World<A> {
     pub fn link_used(&self, from: NodeId, to: NodeId) -> bool {
         let i = from as usize * self.meta.len() + to as usize;
         self.used_links.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    /// Messages on the wire right now (at most `max`), for the animated topology.
+    pub fn in_flight(&self, max: usize) -> Vec<Flight> {
+        let mut out: Vec<Flight> = self
+            .queue
+            .iter()
+            .filter_map(|(at, ev)| match ev {
+                Ev::Deliver { from, to, sent_at, msg } if from != to => {
+                    Some(Flight { from: *from, to: *to, sent_at: *sent_at, arrives_at: at, label: msg.label() })
+                }
+                _ => None,
+            })
+            .take(max)
+            .collect();
+        out.sort_by_key(|f| (f.sent_at, f.from, f.to, f.arrives_at));
+        out
     }
 
     /// Runs until virtual time `until` (inclusive), the horizon, the budget, or idleness.

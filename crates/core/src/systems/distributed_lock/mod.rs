@@ -21,6 +21,7 @@ mod tests;
 use crate::catalog::{BuildOptions, CheckDef, StrategyDef, SystemDef};
 use crate::check::{CheckKind, Property};
 use crate::run::{Run, Simulation};
+use crate::scenario::estimate::{self, Estimate};
 use crate::scenario::params::{ParamKind, ParamSpec, Params};
 use crate::scenario::Scenario;
 use crate::sim::fault::{Fault, TimedFault};
@@ -196,6 +197,8 @@ pub const DEF: SystemDef = SystemDef {
     default_faults,
     swarm_targets,
     build,
+    explainer: EXPLAINER,
+    estimates,
 };
 
 fn default_workload(_p: &Params) -> WorkloadSpec {
@@ -324,4 +327,34 @@ pub fn build_world(scenario: &Scenario, opts: &BuildOptions) -> Result<World<Nod
         series_interval_ms: 100,
     };
     World::new(cfg, specs, props, scenario.faults.clone())
+}
+
+/// Back-of-the-envelope figures: lock throughput and how long a pause must be to hurt.
+fn estimates(s: &Scenario) -> Vec<Estimate> {
+    let p = &s.params;
+    let (ttl, work) = (p.int("ttl_ms") as f64, p.int("work_ms") as f64);
+    let workers = p.int("workers") as f64;
+    vec![
+        Estimate::new(
+            "Lock hand-offs",
+            format!("≤ {} /s", estimate::si(1_000.0 / work.max(1.0))),
+            "one holder at a time, each working work_ms",
+        ),
+        Estimate::new("Waiting workers", estimate::si(workers - 1.0), "everyone but the holder queues or retries"),
+        Estimate::new(
+            "Safety margin",
+            format!("{} ms", estimate::si(ttl - work)),
+            "TTL − work time: a longer pause outlives the lease",
+        ),
+        Estimate::new(
+            "Injected GC pause",
+            format!("{} ms", p.int("gc_pause_ms")),
+            "longer than the TTL ⇒ a stale holder",
+        ),
+        Estimate::new(
+            "Redlock quorum",
+            format!("{} of {}", p.int("instances") / 2 + 1, p.int("instances")),
+            "majority of independent lock servers",
+        ),
+    ]
 }

@@ -24,6 +24,7 @@ use crate::blocks::rate_limit::{Algorithm, Claim, Policy};
 use crate::catalog::{BuildOptions, CheckDef, StrategyDef, SystemDef};
 use crate::check::{CheckKind, Property};
 use crate::run::{Run, Simulation};
+use crate::scenario::estimate::{self, Estimate};
 use crate::scenario::params::{ParamKind, ParamSpec, Params};
 use crate::scenario::Scenario;
 use crate::sim::fault::{Fault, TimedFault};
@@ -315,4 +316,23 @@ pub const DEF: SystemDef = SystemDef {
     default_faults,
     swarm_targets,
     build,
+    explainer: EXPLAINER,
+    estimates,
 };
+
+/// Back-of-the-envelope figures: admitted rate, memory per algorithm, store round trips.
+fn estimates(s: &Scenario) -> Vec<Estimate> {
+    let p = &s.params;
+    let (limit, window_s) = (p.int("limit") as f64, p.int("window_ms") as f64 / 1_000.0);
+    let keys = (p.int("clients") + 1) as f64;
+    let offered = p.int("clients") as f64 * p.int("honest_rate_per_s") as f64 + p.int("abuse_rate_per_s") as f64;
+    let mut out = estimate::workload(s);
+    out.extend([
+        Estimate::new("Allowed per key", format!("{} req/s", estimate::si(limit / window_s)), "limit / window"),
+        Estimate::new("Offered at the flood", format!("{} req/s", estimate::si(offered)), "honest clients + abuser"),
+        Estimate::new("Sliding log memory", estimate::bytes(keys * limit * 8.0), "keys × limit × 8 B timestamps"),
+        Estimate::new("Counter memory", estimate::bytes(keys * 16.0), "keys × (count + window start)"),
+        Estimate::new("10 M users, token bucket", estimate::bytes(10e6 * 16.0), "16 B per key: fits one Redis node"),
+    ]);
+    out
+}

@@ -19,6 +19,7 @@ mod views;
 use crate::catalog::{BuildOptions, CheckDef, StrategyDef, SystemDef};
 use crate::check::{CheckKind, Property};
 use crate::run::{Run, Simulation};
+use crate::scenario::estimate::{self, Estimate};
 use crate::scenario::params::{ParamKind, ParamSpec, Params};
 use crate::scenario::Scenario;
 use crate::sim::fault::{Fault, TimedFault};
@@ -272,4 +273,32 @@ pub const DEF: SystemDef = SystemDef {
     default_faults,
     swarm_targets,
     build,
+    explainer: EXPLAINER,
+    estimates,
 };
+
+/// Back-of-the-envelope figures: write and read rates, storage per year, id space life.
+fn estimates(s: &Scenario) -> Vec<Estimate> {
+    let p = &s.params;
+    let rate = p.float("rate");
+    let creates = rate * p.int("create_pct") as f64 / 100.0;
+    let per_year = creates * 86_400.0 * 365.0;
+    let ops_per_shard = 1e6 / p.int("shard_op_us").max(1) as f64;
+    let mut out = estimate::workload(s);
+    out.extend([
+        Estimate::new("Creates", format!("{} /s", estimate::si(creates)), "rate × create share"),
+        Estimate::new("Redirects", format!("{} /s", estimate::si(rate - creates)), "the rest of the traffic"),
+        Estimate::new("Storage per year", estimate::bytes(per_year * 500.0), "creates/year × ~500 B per mapping"),
+        Estimate::new(
+            "Shard capacity",
+            format!("{} ops/s", estimate::si(ops_per_shard * p.int("shards") as f64)),
+            "shards × 10⁶ µs / op time",
+        ),
+        Estimate::new(
+            "7-char base62 ids",
+            estimate::si(62f64 * 62.0 * 62.0 * 62.0 * 62.0 * 62.0 * 62.0),
+            "62⁷ ≈ 3.5 T: centuries at this create rate",
+        ),
+    ]);
+    out
+}
