@@ -1,6 +1,8 @@
-//! The event queue: a binary heap ordered by `(time, seq)`. `seq` is handed out when an
-//! event is scheduled, so two events at the same instant run in the order they were
-//! scheduled: a total order, which is what makes a run reproducible.
+//! The event queue: a binary heap ordered by `(time, class, seq)`. `seq` is handed out
+//! when an event is scheduled, so two events of a class at the same instant run in the
+//! order they were scheduled: a total order, which is what makes a run reproducible.
+//! `class` lets faults run before anything else at their instant, so a fault clicked in
+//! mid-run lands exactly where the same fault in a link's plan would.
 
 use super::time::SimTime;
 use std::cmp::Ordering;
@@ -8,13 +10,14 @@ use std::collections::BinaryHeap;
 
 struct Entry<E> {
     at: SimTime,
+    class: u8,
     seq: u64,
     event: E,
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.at == other.at && self.seq == other.seq
+        self.at == other.at && self.class == other.class && self.seq == other.seq
     }
 }
 impl<E> Eq for Entry<E> {}
@@ -26,13 +29,13 @@ impl<E> PartialOrd for Entry<E> {
 impl<E> Ord for Entry<E> {
     /// Reversed so that `BinaryHeap` (a max-heap) pops the earliest event first.
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.at, other.seq).cmp(&(self.at, self.seq))
+        (other.at, other.class, other.seq).cmp(&(self.at, self.class, self.seq))
     }
 }
 
 impl<E: Clone> Clone for Entry<E> {
     fn clone(&self) -> Self {
-        Entry { at: self.at, seq: self.seq, event: self.event.clone() }
+        Entry { at: self.at, class: self.class, seq: self.seq, event: self.event.clone() }
     }
 }
 
@@ -52,9 +55,18 @@ impl<E: Clone> Default for EventQueue<E> {
 impl<E: Clone> EventQueue<E> {
     /// Schedules `event` at `at`; returns its sequence number.
     pub fn push(&mut self, at: SimTime, event: E) -> u64 {
+        self.push_class(at, 1, event)
+    }
+
+    /// Schedules `event` at `at` ahead of every class-1 event of that instant (class 0).
+    pub fn push_first(&mut self, at: SimTime, event: E) -> u64 {
+        self.push_class(at, 0, event)
+    }
+
+    fn push_class(&mut self, at: SimTime, class: u8, event: E) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry { at, seq, event });
+        self.heap.push(Entry { at, class, seq, event });
         seq
     }
 
@@ -94,5 +106,15 @@ mod tests {
         q.push(SimTime(5), "c");
         let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, _, e)| e)).collect();
         assert_eq!(order, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn first_class_events_lead_their_instant() {
+        let mut q = EventQueue::default();
+        q.push(SimTime(5), "x");
+        q.push_first(SimTime(5), "fault");
+        q.push(SimTime(4), "w");
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, _, e)| e)).collect();
+        assert_eq!(order, ["w", "fault", "x"]);
     }
 }

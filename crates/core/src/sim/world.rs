@@ -243,7 +243,7 @@ impl<A: Actor> World<A> {
         let at = SimTime::from_ms(f.at_ms).max(self.now);
         let index = self.faults.len() as u32;
         self.faults.push(f);
-        self.queue.push(at, Ev::Fault { index });
+        self.queue.push_first(at, Ev::Fault { index });
     }
 
     /// Node ids a fault name refers to: one node by name, or every node of a role.
@@ -362,7 +362,10 @@ impl<A: Actor> World<A> {
             return false;
         };
         if at > self.horizon {
-            self.queue.push(at, ev);
+            match ev {
+                Ev::Fault { .. } => self.queue.push_first(at, ev),
+                _ => self.queue.push(at, ev),
+            };
             self.halt(Stop::Horizon);
             return false;
         }
