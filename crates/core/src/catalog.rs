@@ -60,7 +60,9 @@ pub struct SystemDef {
 
 impl std::fmt::Debug for SystemDef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SystemDef").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("SystemDef")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -74,7 +76,10 @@ pub struct BuildOptions {
 
 impl Default for BuildOptions {
     fn default() -> Self {
-        BuildOptions { keep_trace: 0, budget: 20_000_000 }
+        BuildOptions {
+            keep_trace: 0,
+            budget: 20_000_000,
+        }
     }
 }
 
@@ -101,12 +106,7 @@ impl SystemDef {
 }
 
 /// Every system, in catalog order.
-pub static CATALOG: &[SystemDef] = &[
-
-
-
-
-];
+pub static CATALOG: &[SystemDef] = &[crate::systems::distributed_cache::DEF];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {
     CATALOG.iter().find(|d| d.id == id)

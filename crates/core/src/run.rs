@@ -50,7 +50,10 @@ pub struct Run<A: Actor> {
 
 impl<A: Actor> Clone for Run<A> {
     fn clone(&self) -> Self {
-        Run { world: self.world.clone(), views: self.views }
+        Run {
+            world: self.world.clone(),
+            views: self.views,
+        }
     }
 }
 
@@ -130,7 +133,9 @@ pub fn topology_of<A: Actor>(world: &World<A>) -> Topology {
     let mut nodes = Vec::with_capacity(meta.len());
     for (i, m) in meta.iter().enumerate() {
         let col = roles.iter().position(|r| *r == m.role).unwrap_or(0);
-        let peers: Vec<usize> = (0..meta.len()).filter(|&j| meta[j].role == m.role).collect();
+        let peers: Vec<usize> = (0..meta.len())
+            .filter(|&j| meta[j].role == m.role)
+            .collect();
         let row = peers.iter().position(|&j| j == i).unwrap_or(0);
         nodes.push(TopoNode {
             id: i as u32,
@@ -154,9 +159,20 @@ pub fn topology_of<A: Actor>(world: &World<A>) -> Topology {
         for b in a + 1..n {
             if world.link_used(a, b) || world.link_used(b, a) {
                 let cut = world.net.is_blocked(a, b) || world.net.is_blocked(b, a);
-                let clogged = world.net.clog_of(a, b).is_some() || world.net.clog_of(b, a).is_some();
-                let state = if cut { "cut" } else if clogged { "clogged" } else { "ok" };
-                links.push(TopoLink { from: a, to: b, state: state.to_string() });
+                let clogged =
+                    world.net.clog_of(a, b).is_some() || world.net.clog_of(b, a).is_some();
+                let state = if cut {
+                    "cut"
+                } else if clogged {
+                    "clogged"
+                } else {
+                    "ok"
+                };
+                links.push(TopoLink {
+                    from: a,
+                    to: b,
+                    state: state.to_string(),
+                });
             }
         }
     }
@@ -203,7 +219,10 @@ pub fn run_validated(scenario: &Scenario, opts: &BuildOptions) -> Result<RunRepo
         checks.push(CheckResult {
             name: "event-budget".into(),
             ok: false,
-            detail: format!("the run used its whole budget of {} events and was cut short", sim.events()),
+            detail: format!(
+                "the run used its whole budget of {} events and was cut short",
+                sim.events()
+            ),
             samples: 1,
             violation: None,
         });
@@ -246,7 +265,12 @@ pub fn sweep_scenario(base: &Scenario, seed: u64, swarm_mode: bool) -> Scenario 
     if swarm_mode {
         let mut rng = Prng::new(seed).fork("swarm");
         let targets = (s.def.swarm_targets)(&s.params);
-        s.faults = swarm::plan(&mut rng, s.def.swarm_faults, &targets, s.workload.duration_ms);
+        s.faults = swarm::plan(
+            &mut rng,
+            s.def.swarm_faults,
+            &targets,
+            s.workload.duration_ms,
+        );
     }
     s
 }
@@ -264,7 +288,12 @@ pub fn explore(
         let s = sweep_scenario(base, seed, swarm_mode);
         let r = run_validated(&s, &BuildOptions::default())?;
         for c in r.checks.iter().filter(|c| !c.ok) {
-            report.violations.push(Found { seed, check: c.name.clone(), detail: c.detail.clone(), link: r.link.clone() });
+            report.violations.push(Found {
+                seed,
+                check: c.name.clone(),
+                detail: c.detail.clone(),
+                link: r.link.clone(),
+            });
         }
         report.seeds_run += 1;
         progress(seed, &r);

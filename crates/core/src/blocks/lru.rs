@@ -26,7 +26,14 @@ pub struct Lru<K: Ord + Clone, V> {
 
 impl<K: Ord + Clone, V> Lru<K, V> {
     pub fn new(capacity: usize) -> Self {
-        Lru { capacity: capacity.max(1), index: BTreeMap::new(), slots: Vec::new(), free: Vec::new(), head: NIL, tail: NIL }
+        Lru {
+            capacity: capacity.max(1),
+            index: BTreeMap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            head: NIL,
+            tail: NIL,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -104,7 +111,12 @@ impl<K: Ord + Clone, V> Lru<K, V> {
             evicted = Some((k, self.slots[t].value.clone()));
             self.free.push(t);
         }
-        let slot = Slot { key: key.clone(), value, prev: NIL, next: NIL };
+        let slot = Slot {
+            key: key.clone(),
+            value,
+            prev: NIL,
+            next: NIL,
+        };
         let i = match self.free.pop() {
             Some(i) => {
                 self.slots[i] = slot;

@@ -88,7 +88,11 @@ pub struct Checks<O: 'static> {
 impl<O: 'static> Checks<O> {
     pub fn new(props: Vec<Box<dyn Property<O>>>) -> Checks<O> {
         let first = vec![None; props.len()];
-        Checks { props, first, finished: false }
+        Checks {
+            props,
+            first,
+            finished: false,
+        }
     }
 
     /// Feeds one observation to every property; returns the names and details of
@@ -98,7 +102,11 @@ impl<O: 'static> Checks<O> {
         for (p, first) in self.props.iter_mut().zip(self.first.iter_mut()) {
             if let Some(detail) = p.observe(at, obs) {
                 if first.is_none() {
-                    *first = Some(Violation { seq, at_ms: at.as_ms(), detail: detail.clone() });
+                    *first = Some(Violation {
+                        seq,
+                        at_ms: at.as_ms(),
+                        detail: detail.clone(),
+                    });
                     fresh.push((p.name(), detail));
                 }
             }
@@ -115,7 +123,11 @@ impl<O: 'static> Checks<O> {
         for (p, first) in self.props.iter_mut().zip(self.first.iter_mut()) {
             if let Some(detail) = p.finish(end) {
                 if first.is_none() {
-                    *first = Some(Violation { seq, at_ms: end.now.as_ms(), detail });
+                    *first = Some(Violation {
+                        seq,
+                        at_ms: end.now.as_ms(),
+                        detail,
+                    });
                 }
             }
         }

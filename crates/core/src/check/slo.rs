@@ -20,8 +20,21 @@ pub struct LatencySlo {
 }
 
 impl LatencySlo {
-    pub fn new(name: &'static str, quantile: f64, limit_ms: f64, only_undisrupted: bool) -> LatencySlo {
-        LatencySlo { name, quantile, limit_ms, min_samples: 20, only_undisrupted, samples: 0, verdict: String::new() }
+    pub fn new(
+        name: &'static str,
+        quantile: f64,
+        limit_ms: f64,
+        only_undisrupted: bool,
+    ) -> LatencySlo {
+        LatencySlo {
+            name,
+            quantile,
+            limit_ms,
+            min_samples: 20,
+            only_undisrupted,
+            samples: 0,
+            verdict: String::new(),
+        }
     }
 }
 
@@ -35,7 +48,8 @@ impl<O: 'static> Property<O> for LatencySlo {
     fn finish(&mut self, end: &RunEnd<'_>) -> Option<String> {
         let q = format!("p{}", trim_quantile(self.quantile));
         if let (true, Some(why)) = (self.only_undisrupted, end.disruption) {
-            self.verdict = format!("not judged: the SLO holds only without disruptive faults ({why})");
+            self.verdict =
+                format!("not judged: the SLO holds only without disruptive faults ({why})");
             return None;
         }
         let Some(h) = end.metrics.histogram(LATENCY) else {
@@ -48,8 +62,18 @@ impl<O: 'static> Property<O> for LatencySlo {
             return None;
         }
         let got_ms = h.quantile(self.quantile) as f64 / 1_000.0;
-        self.verdict = format!("{q} {got_ms:.2} ms ≤ {} ms over {} requests", self.limit_ms, h.count());
-        (got_ms > self.limit_ms).then(|| format!("{q} latency {got_ms:.2} ms > {} ms over {} requests", self.limit_ms, h.count()))
+        self.verdict = format!(
+            "{q} {got_ms:.2} ms ≤ {} ms over {} requests",
+            self.limit_ms,
+            h.count()
+        );
+        (got_ms > self.limit_ms).then(|| {
+            format!(
+                "{q} latency {got_ms:.2} ms > {} ms over {} requests",
+                self.limit_ms,
+                h.count()
+            )
+        })
     }
     fn samples(&self) -> u64 {
         self.samples

@@ -96,7 +96,11 @@ impl Histogram {
     pub fn summary(&self) -> Quantiles {
         Quantiles {
             count: self.total,
-            mean: if self.total == 0 { 0.0 } else { self.sum as f64 / self.total as f64 },
+            mean: if self.total == 0 {
+                0.0
+            } else {
+                self.sum as f64 / self.total as f64
+            },
             p50: self.quantile(0.50),
             p99: self.quantile(0.99),
             p999: self.quantile(0.999),

@@ -94,7 +94,8 @@ impl Metrics {
         let idx = (at.0 / 1_000 / self.series.interval_ms) as usize;
         if idx < series::MAX_POINTS {
             if self.latency_by_interval.len() <= idx {
-                self.latency_by_interval.resize(idx + 1, Histogram::default());
+                self.latency_by_interval
+                    .resize(idx + 1, Histogram::default());
             }
             self.latency_by_interval[idx].record(latency.0);
         }
@@ -104,7 +105,11 @@ impl Metrics {
         MetricsSummary {
             counters: self.counters.clone(),
             gauges: self.gauges.clone(),
-            latency_us: self.histograms.iter().map(|(k, h)| (k.clone(), h.summary())).collect(),
+            latency_us: self
+                .histograms
+                .iter()
+                .map(|(k, h)| (k.clone(), h.summary()))
+                .collect(),
         }
     }
 }

@@ -17,7 +17,10 @@ pub struct SeriesSet {
 
 impl SeriesSet {
     pub fn new(interval_ms: u64) -> SeriesSet {
-        SeriesSet { interval_ms: interval_ms.max(1), series: BTreeMap::new() }
+        SeriesSet {
+            interval_ms: interval_ms.max(1),
+            series: BTreeMap::new(),
+        }
     }
 
     fn slot(&mut self, name: &str, at: SimTime) -> Option<&mut f64> {

@@ -23,14 +23,26 @@ const PREFIX: &str = "v1.";
 #[derive(Clone, Debug, PartialEq)]
 pub enum LinkError {
     Empty,
-    TooLong { chars: usize },
-    UnknownCodec { prefix: String },
-    NotBase64 { at: usize },
+    TooLong {
+        chars: usize,
+    },
+    UnknownCodec {
+        prefix: String,
+    },
+    NotBase64 {
+        at: usize,
+    },
     Corrupt,
     TooBig,
     NotUtf8,
-    NotJson { line: usize, column: usize, reason: String },
-    TooNew { version: u32 },
+    NotJson {
+        line: usize,
+        column: usize,
+        reason: String,
+    },
+    TooNew {
+        version: u32,
+    },
 }
 
 impl fmt::Display for LinkError {
@@ -78,22 +90,30 @@ pub fn decode(link: &str) -> Result<ScenarioSpec, LinkError> {
         return Err(LinkError::Empty);
     }
     if link.len() > MAX_LINK_CHARS {
-        return Err(LinkError::TooLong { chars: link.chars().count() });
+        return Err(LinkError::TooLong {
+            chars: link.chars().count(),
+        });
     }
     let Some(body) = link.strip_prefix(PREFIX) else {
         let prefix: String = link.chars().take_while(|c| *c != '.').take(12).collect();
         return Err(LinkError::UnknownCodec { prefix });
     };
-    if let Some(at) = body.bytes().position(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_')) {
-        return Err(LinkError::NotBase64 { at: at + PREFIX.len() });
+    if let Some(at) = body
+        .bytes()
+        .position(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    {
+        return Err(LinkError::NotBase64 {
+            at: at + PREFIX.len(),
+        });
     }
-    let packed = URL_SAFE_NO_PAD.decode(body).map_err(|_| LinkError::NotBase64 { at: link.len() })?;
-    let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_JSON_BYTES).map_err(|e| {
-        match e.status {
+    let packed = URL_SAFE_NO_PAD
+        .decode(body)
+        .map_err(|_| LinkError::NotBase64 { at: link.len() })?;
+    let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_JSON_BYTES)
+        .map_err(|e| match e.status {
             miniz_oxide::inflate::TINFLStatus::HasMoreOutput => LinkError::TooBig,
             _ => LinkError::Corrupt,
-        }
-    })?;
+        })?;
     let text = String::from_utf8(json).map_err(|_| LinkError::NotUtf8)?;
     parse_json(&text)
 }
@@ -102,9 +122,14 @@ pub fn decode(link: &str) -> Result<ScenarioSpec, LinkError> {
 /// versions.
 pub fn parse_json(text: &str) -> Result<ScenarioSpec, LinkError> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(json_error)?;
-    let version = value.get("version").and_then(serde_json::Value::as_u64).unwrap_or(0);
+    let version = value
+        .get("version")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
     if version > u64::from(SPEC_VERSION) {
-        return Err(LinkError::TooNew { version: version.min(u64::from(u32::MAX)) as u32 });
+        return Err(LinkError::TooNew {
+            version: version.min(u64::from(u32::MAX)) as u32,
+        });
     }
     let value = migrate(value);
     serde_json::from_value(value).map_err(json_error)
@@ -114,7 +139,8 @@ pub fn parse_json(text: &str) -> Result<ScenarioSpec, LinkError> {
 /// lacked the field.
 fn migrate(mut value: serde_json::Value) -> serde_json::Value {
     if let Some(obj) = value.as_object_mut() {
-        obj.entry("version").or_insert(serde_json::Value::from(SPEC_VERSION));
+        obj.entry("version")
+            .or_insert(serde_json::Value::from(SPEC_VERSION));
         if obj.get("version").and_then(serde_json::Value::as_u64) == Some(0) {
             obj.insert("version".into(), serde_json::Value::from(SPEC_VERSION));
         }
@@ -123,7 +149,11 @@ fn migrate(mut value: serde_json::Value) -> serde_json::Value {
 }
 
 fn json_error(e: serde_json::Error) -> LinkError {
-    LinkError::NotJson { line: e.line(), column: e.column(), reason: strip_position(&e.to_string()) }
+    LinkError::NotJson {
+        line: e.line(),
+        column: e.column(),
+        reason: strip_position(&e.to_string()),
+    }
 }
 
 fn strip_position(msg: &str) -> String {
@@ -136,7 +166,9 @@ fn strip_position(msg: &str) -> String {
 /// Accepts a whole URL (`…#/s/id?v1.xxx` or `…?v1.xxx`) as well as the bare link.
 fn strip_url(link: &str) -> &str {
     match link.rfind('?') {
-        Some(i) if link.contains("://") || link.starts_with('#') || link.starts_with('/') => &link[i + 1..],
+        Some(i) if link.contains("://") || link.starts_with('#') || link.starts_with('/') => {
+            &link[i + 1..]
+        }
         _ => link,
     }
 }

@@ -31,8 +31,15 @@ pub struct Scenario {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ScenarioError {
     Link(LinkError),
-    UnknownSystem { id: String, known: Vec<&'static str> },
-    UnknownStrategy { system: &'static str, id: String, known: Vec<&'static str> },
+    UnknownSystem {
+        id: String,
+        known: Vec<&'static str>,
+    },
+    UnknownStrategy {
+        system: &'static str,
+        id: String,
+        known: Vec<&'static str>,
+    },
     Invalid(String),
 }
 
@@ -41,10 +48,18 @@ impl fmt::Display for ScenarioError {
         match self {
             ScenarioError::Link(e) => e.fmt(f),
             ScenarioError::UnknownSystem { id, known } => {
-                write!(f, "unknown system {id:?}; known systems: {}", known.join(", "))
+                write!(
+                    f,
+                    "unknown system {id:?}; known systems: {}",
+                    known.join(", ")
+                )
             }
             ScenarioError::UnknownStrategy { system, id, known } => {
-                write!(f, "{system} has no strategy {id:?}; choose one of: {}", known.join(", "))
+                write!(
+                    f,
+                    "{system} has no strategy {id:?}; choose one of: {}",
+                    known.join(", ")
+                )
             }
             ScenarioError::Invalid(msg) => f.write_str(msg),
         }
@@ -68,22 +83,32 @@ impl Scenario {
         })?;
         let strategy = match &spec.strategy {
             None => &def.strategies[0],
-            Some(id) => def.strategies.iter().find(|s| s.id == id).ok_or_else(|| ScenarioError::UnknownStrategy {
-                system: def.id,
-                id: id.clone(),
-                known: def.strategies.iter().map(|s| s.id).collect(),
+            Some(id) => def.strategies.iter().find(|s| s.id == id).ok_or_else(|| {
+                ScenarioError::UnknownStrategy {
+                    system: def.id,
+                    id: id.clone(),
+                    known: def.strategies.iter().map(|s| s.id).collect(),
+                }
             })?,
         };
         if spec.seed > MAX_SEED {
-            return Err(ScenarioError::Invalid(format!("seed {} is too large; seeds are at most {MAX_SEED}", spec.seed)));
+            return Err(ScenarioError::Invalid(format!(
+                "seed {} is too large; seeds are at most {MAX_SEED}",
+                spec.seed
+            )));
         }
         let params = Params::resolve(def.params, &spec.params).map_err(ScenarioError::Invalid)?;
-        let workload = spec.workload.clone().unwrap_or_else(|| (def.default_workload)(&params));
+        let workload = spec
+            .workload
+            .clone()
+            .unwrap_or_else(|| (def.default_workload)(&params));
         workload.validate().map_err(ScenarioError::Invalid)?;
         validate_faults(&spec.faults)?;
         if let Some(p) = spec.playhead_ms {
             if p > MAX_DURATION_MS * 2 {
-                return Err(ScenarioError::Invalid(format!("playhead_ms {p} is past any run's end")));
+                return Err(ScenarioError::Invalid(format!(
+                    "playhead_ms {p} is past any run's end"
+                )));
             }
         }
         Ok(Scenario {
@@ -108,7 +133,11 @@ impl Scenario {
             version: SPEC_VERSION,
             system: self.def.id.to_string(),
             strategy: Some(self.strategy.id.to_string()),
-            params: self.params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            params: self
+                .params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
             seed: self.seed,
             faults: self.faults.clone(),
             workload: Some(self.workload.clone()),
@@ -128,30 +157,49 @@ impl Scenario {
 
 fn validate_faults(faults: &[TimedFault]) -> Result<(), ScenarioError> {
     if faults.len() > MAX_FAULTS {
-        return Err(ScenarioError::Invalid(format!("{} faults; a scenario holds at most {MAX_FAULTS}", faults.len())));
+        return Err(ScenarioError::Invalid(format!(
+            "{} faults; a scenario holds at most {MAX_FAULTS}",
+            faults.len()
+        )));
     }
     for f in faults {
         if f.at_ms > MAX_DURATION_MS {
-            return Err(ScenarioError::Invalid(format!("fault at {} ms is past the longest run ({MAX_DURATION_MS} ms)", f.at_ms)));
+            return Err(ScenarioError::Invalid(format!(
+                "fault at {} ms is past the longest run ({MAX_DURATION_MS} ms)",
+                f.at_ms
+            )));
         }
         let bad = match &f.fault {
-            Fault::Pause { for_ms, .. } if *for_ms > MAX_DURATION_MS => Some("pause longer than the longest run"),
-            Fault::Skew { offset_ms, drift_ppm, .. } if offset_ms.unsigned_abs() > 3_600_000 || drift_ppm.unsigned_abs() > 500_000 => {
+            Fault::Pause { for_ms, .. } if *for_ms > MAX_DURATION_MS => {
+                Some("pause longer than the longest run")
+            }
+            Fault::Skew {
+                offset_ms,
+                drift_ppm,
+                ..
+            } if offset_ms.unsigned_abs() > 3_600_000 || drift_ppm.unsigned_abs() > 500_000 => {
                 Some("clock skew beyond ±1 h or ±500000 ppm")
             }
             Fault::Clog { extra_ms, .. } if *extra_ms > 60_000 => Some("clog delay beyond 60 s"),
             Fault::Loss { rate } if !(0.0..=1.0).contains(rate) => Some("loss rate outside 0..1"),
-            Fault::Partition { a, b, .. } if a.is_empty() || b.is_empty() || a.len() + b.len() > 512 => {
+            Fault::Partition { a, b, .. }
+                if a.is_empty() || b.is_empty() || a.len() + b.len() > 512 =>
+            {
                 Some("partition sides must be non-empty (and name at most 512 nodes)")
             }
             _ => None,
         };
         if let Some(why) = bad {
-            return Err(ScenarioError::Invalid(format!("fault `{}`: {why}", f.fault.describe())));
+            return Err(ScenarioError::Invalid(format!(
+                "fault `{}`: {why}",
+                f.fault.describe()
+            )));
         }
         for name in f.fault.names() {
             if name.is_empty() || name.len() > 64 {
-                return Err(ScenarioError::Invalid("fault node names must be 1 to 64 characters".into()));
+                return Err(ScenarioError::Invalid(
+                    "fault node names must be 1 to 64 characters".into(),
+                ));
             }
         }
     }

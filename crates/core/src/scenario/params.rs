@@ -9,10 +9,23 @@ use std::collections::BTreeMap;
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ParamKind {
-    Int { min: i64, max: i64, default: i64 },
-    Float { min: f64, max: f64, default: f64 },
-    Bool { default: bool },
-    Choice { options: &'static [&'static str], default: &'static str },
+    Int {
+        min: i64,
+        max: i64,
+        default: i64,
+    },
+    Float {
+        min: f64,
+        max: f64,
+        default: f64,
+    },
+    Bool {
+        default: bool,
+    },
+    Choice {
+        options: &'static [&'static str],
+        default: &'static str,
+    },
 }
 
 /// One knob of a system.
@@ -60,21 +73,31 @@ impl ParamSpec {
     /// Checks `v` against this spec, converting where harmless (an integer for a float).
     pub fn check(&self, v: &ParamValue) -> Result<ParamValue, String> {
         let key = self.key;
-        let unit = if self.unit.is_empty() { String::new() } else { format!(" {}", self.unit) };
+        let unit = if self.unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", self.unit)
+        };
         match (self.kind, v) {
             (ParamKind::Int { min, max, .. }, ParamValue::Int(i)) => {
                 if (min..=max).contains(i) {
                     Ok(v.clone())
                 } else {
-                    Err(format!("parameter `{key}` = {i} is out of range {min}..={max}{unit}"))
+                    Err(format!(
+                        "parameter `{key}` = {i} is out of range {min}..={max}{unit}"
+                    ))
                 }
             }
-            (ParamKind::Float { .. }, ParamValue::Int(i)) => self.check(&ParamValue::Float(*i as f64)),
+            (ParamKind::Float { .. }, ParamValue::Int(i)) => {
+                self.check(&ParamValue::Float(*i as f64))
+            }
             (ParamKind::Float { min, max, .. }, ParamValue::Float(x)) => {
                 if x.is_finite() && *x >= min && *x <= max {
                     Ok(v.clone())
                 } else {
-                    Err(format!("parameter `{key}` = {x} is out of range {min}..={max}{unit}"))
+                    Err(format!(
+                        "parameter `{key}` = {x} is out of range {min}..={max}{unit}"
+                    ))
                 }
             }
             (ParamKind::Bool { .. }, ParamValue::Bool(_)) => Ok(v.clone()),
@@ -82,20 +105,25 @@ impl ParamSpec {
                 if options.contains(&s.as_str()) {
                     Ok(v.clone())
                 } else {
-                    Err(format!("parameter `{key}` = {s:?} is not one of: {}", options.join(", ")))
+                    Err(format!(
+                        "parameter `{key}` = {s:?} is not one of: {}",
+                        options.join(", ")
+                    ))
                 }
             }
-            (kind, other) => Err(format!("parameter `{key}` expects {}, got {other}", kind_name(kind))),
+            (kind, other) => Err(format!(
+                "parameter `{key}` expects {}, got {other}",
+                kind_name(kind)
+            )),
         }
     }
 
     /// Parses a command-line value (`--set key=value`) for this spec.
     pub fn parse(&self, text: &str) -> Result<ParamValue, String> {
         let v = match self.kind {
-            ParamKind::Int { .. } => text
-                .parse::<i64>()
-                .map(ParamValue::Int)
-                .map_err(|_| format!("parameter `{}` expects an integer, got {text:?}", self.key))?,
+            ParamKind::Int { .. } => text.parse::<i64>().map(ParamValue::Int).map_err(|_| {
+                format!("parameter `{}` expects an integer, got {text:?}", self.key)
+            })?,
             ParamKind::Float { .. } => text
                 .parse::<f64>()
                 .map(ParamValue::Float)
@@ -103,7 +131,12 @@ impl ParamSpec {
             ParamKind::Bool { .. } => match text {
                 "true" | "1" | "yes" | "on" => ParamValue::Bool(true),
                 "false" | "0" | "no" | "off" => ParamValue::Bool(false),
-                _ => return Err(format!("parameter `{}` expects true or false, got {text:?}", self.key)),
+                _ => {
+                    return Err(format!(
+                        "parameter `{}` expects true or false, got {text:?}",
+                        self.key
+                    ))
+                }
             },
             ParamKind::Choice { .. } => ParamValue::Text(text.to_string()),
         };
@@ -128,11 +161,17 @@ pub struct Params {
 
 impl Params {
     /// Checks `given` against `specs`: unknown keys and bad values are errors.
-    pub fn resolve(specs: &'static [ParamSpec], given: &BTreeMap<String, ParamValue>) -> Result<Params, String> {
+    pub fn resolve(
+        specs: &'static [ParamSpec],
+        given: &BTreeMap<String, ParamValue>,
+    ) -> Result<Params, String> {
         for key in given.keys() {
             if !specs.iter().any(|s| s.key == key) {
                 let known: Vec<&str> = specs.iter().map(|s| s.key).collect();
-                return Err(format!("unknown parameter `{key}`; this system has: {}", known.join(", ")));
+                return Err(format!(
+                    "unknown parameter `{key}`; this system has: {}",
+                    known.join(", ")
+                ));
             }
         }
         let mut values = BTreeMap::new();
@@ -147,7 +186,9 @@ impl Params {
     }
 
     pub fn defaults(specs: &'static [ParamSpec]) -> Params {
-        Params { values: specs.iter().map(|s| (s.key, s.default_value())).collect() }
+        Params {
+            values: specs.iter().map(|s| (s.key, s.default_value())).collect(),
+        }
     }
 
     pub fn int(&self, key: &str) -> i64 {
@@ -187,9 +228,38 @@ mod tests {
     use super::*;
 
     static SPECS: &[ParamSpec] = &[
-        ParamSpec { key: "nodes", label: "Nodes", unit: "nodes", kind: ParamKind::Int { min: 1, max: 64, default: 4 }, help: "" },
-        ParamSpec { key: "ttl", label: "TTL", unit: "ms", kind: ParamKind::Float { min: 0.0, max: 10.0, default: 1.0 }, help: "" },
-        ParamSpec { key: "policy", label: "Policy", unit: "", kind: ParamKind::Choice { options: &["lru", "lfu"], default: "lru" }, help: "" },
+        ParamSpec {
+            key: "nodes",
+            label: "Nodes",
+            unit: "nodes",
+            kind: ParamKind::Int {
+                min: 1,
+                max: 64,
+                default: 4,
+            },
+            help: "",
+        },
+        ParamSpec {
+            key: "ttl",
+            label: "TTL",
+            unit: "ms",
+            kind: ParamKind::Float {
+                min: 0.0,
+                max: 10.0,
+                default: 1.0,
+            },
+            help: "",
+        },
+        ParamSpec {
+            key: "policy",
+            label: "Policy",
+            unit: "",
+            kind: ParamKind::Choice {
+                options: &["lru", "lfu"],
+                default: "lru",
+            },
+            help: "",
+        },
     ];
 
     #[test]
@@ -197,14 +267,25 @@ mod tests {
         let mut given = BTreeMap::new();
         given.insert("nodes".to_string(), ParamValue::Int(1_000_000_000));
         let err = Params::resolve(SPECS, &given).unwrap_err();
-        assert_eq!(err, "parameter `nodes` = 1000000000 is out of range 1..=64 nodes");
+        assert_eq!(
+            err,
+            "parameter `nodes` = 1000000000 is out of range 1..=64 nodes"
+        );
         given.clear();
         given.insert("policy".to_string(), ParamValue::Text("fifo".into()));
-        assert_eq!(Params::resolve(SPECS, &given).unwrap_err(), "parameter `policy` = \"fifo\" is not one of: lru, lfu");
+        assert_eq!(
+            Params::resolve(SPECS, &given).unwrap_err(),
+            "parameter `policy` = \"fifo\" is not one of: lru, lfu"
+        );
         given.clear();
         given.insert("colour".to_string(), ParamValue::Bool(true));
-        assert!(Params::resolve(SPECS, &given).unwrap_err().starts_with("unknown parameter `colour`"));
-        assert_eq!(SPECS[1].parse("NaN").unwrap_err(), "parameter `ttl` = NaN is out of range 0..=10 ms");
+        assert!(Params::resolve(SPECS, &given)
+            .unwrap_err()
+            .starts_with("unknown parameter `colour`"));
+        assert_eq!(
+            SPECS[1].parse("NaN").unwrap_err(),
+            "parameter `ttl` = NaN is out of range 0..=10 ms"
+        );
     }
 
     #[test]

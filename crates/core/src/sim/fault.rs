@@ -34,7 +34,11 @@ pub enum Fault {
     /// Removes every partition.
     Heal,
     /// Messages from `from` to `to` take `extra_ms` longer (a congested or throttled link).
-    Clog { from: String, to: String, extra_ms: u64 },
+    Clog {
+        from: String,
+        to: String,
+        extra_ms: u64,
+    },
     /// Removes the clog between `from` and `to`.
     Unclog { from: String, to: String },
     /// Sets the network-wide probability of losing a message.
@@ -53,7 +57,10 @@ impl Fault {
     /// Every node name the fault mentions, for validation.
     pub fn names(&self) -> Vec<&str> {
         match self {
-            Fault::Crash { node } | Fault::Restart { node } | Fault::Pause { node, .. } | Fault::Skew { node, .. } => {
+            Fault::Crash { node }
+            | Fault::Restart { node }
+            | Fault::Pause { node, .. }
+            | Fault::Skew { node, .. } => {
                 vec![node]
             }
             Fault::Partition { a, b, .. } => a.iter().chain(b).map(String::as_str).collect(),
@@ -68,7 +75,11 @@ impl Fault {
             Fault::Crash { node } => format!("crash {node}"),
             Fault::Restart { node } => format!("restart {node}"),
             Fault::Pause { node, for_ms } => format!("pause {node} for {for_ms}ms"),
-            Fault::Skew { node, offset_ms, drift_ppm } => {
+            Fault::Skew {
+                node,
+                offset_ms,
+                drift_ppm,
+            } => {
                 format!("skew {node} clock {offset_ms:+}ms {drift_ppm:+}ppm")
             }
             Fault::Partition { a, b, one_way } => {
@@ -85,6 +96,9 @@ impl Fault {
     /// Whether this fault can cut a node off or make it unavailable (used by SLOs that
     /// promise only while everything is reachable).
     pub fn disrupts(&self) -> bool {
-        !matches!(self, Fault::Skew { .. } | Fault::Heal | Fault::Unclog { .. })
+        !matches!(
+            self,
+            Fault::Skew { .. } | Fault::Heal | Fault::Unclog { .. }
+        )
     }
 }

@@ -16,10 +16,18 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Latency {
-    Fixed { us: u64 },
-    Uniform { min_us: u64, max_us: u64 },
+    Fixed {
+        us: u64,
+    },
+    Uniform {
+        min_us: u64,
+        max_us: u64,
+    },
     /// A floor plus an exponential tail: the usual shape of datacentre RPC latency.
-    Exponential { base_us: u64, mean_extra_us: u64 },
+    Exponential {
+        base_us: u64,
+        mean_extra_us: u64,
+    },
 }
 
 impl Latency {
@@ -27,9 +35,10 @@ impl Latency {
         match *self {
             Latency::Fixed { us } => SimDuration(us),
             Latency::Uniform { min_us, max_us } => SimDuration(rng.between(min_us, max_us)),
-            Latency::Exponential { base_us, mean_extra_us } => {
-                SimDuration(base_us + rng.exponential(mean_extra_us as f64) as u64)
-            }
+            Latency::Exponential {
+                base_us,
+                mean_extra_us,
+            } => SimDuration(base_us + rng.exponential(mean_extra_us as f64) as u64),
         }
     }
 
@@ -38,7 +47,10 @@ impl Latency {
         match *self {
             Latency::Fixed { us } => us as f64,
             Latency::Uniform { min_us, max_us } => (min_us + max_us) as f64 / 2.0,
-            Latency::Exponential { base_us, mean_extra_us } => (base_us + mean_extra_us) as f64,
+            Latency::Exponential {
+                base_us,
+                mean_extra_us,
+            } => (base_us + mean_extra_us) as f64,
         }
     }
 }
@@ -55,7 +67,10 @@ pub struct LinkConfig {
 impl Default for LinkConfig {
     fn default() -> Self {
         LinkConfig {
-            latency: Latency::Exponential { base_us: 500, mean_extra_us: 200 },
+            latency: Latency::Exponential {
+                base_us: 500,
+                mean_extra_us: 200,
+            },
             loss: 0.0,
             duplicate: 0.0,
             fifo: true,
@@ -120,7 +135,10 @@ impl Network {
         if self.overrides.is_empty() {
             return self.default;
         }
-        self.overrides.get(&(from, to)).copied().unwrap_or(self.default)
+        self.overrides
+            .get(&(from, to))
+            .copied()
+            .unwrap_or(self.default)
     }
 
     pub fn block(&mut self, from: NodeId, to: NodeId) {
@@ -211,7 +229,10 @@ mod tests {
     fn one_way_partition_blocks_one_direction() {
         let mut n = net();
         n.block(0, 1);
-        assert_eq!(n.route(SimTime::ZERO, 0, 1), Route::Dropped(DropReason::Partition));
+        assert_eq!(
+            n.route(SimTime::ZERO, 0, 1),
+            Route::Dropped(DropReason::Partition)
+        );
         assert!(matches!(n.route(SimTime::ZERO, 1, 0), Route::Arrives(..)));
         n.heal();
         assert!(matches!(n.route(SimTime::ZERO, 0, 1), Route::Arrives(..)));
@@ -231,7 +252,10 @@ mod tests {
 
     #[test]
     fn non_fifo_links_reorder_under_jitter() {
-        let cfg = LinkConfig { fifo: false, ..LinkConfig::default() };
+        let cfg = LinkConfig {
+            fifo: false,
+            ..LinkConfig::default()
+        };
         let mut n = Network::new(2, cfg, Prng::new(1));
         let arrivals: Vec<SimTime> = (0..200)
             .filter_map(|t| match n.route(SimTime(t * 10), 0, 1) {
@@ -239,7 +263,10 @@ mod tests {
                 Route::Dropped(_) => None,
             })
             .collect();
-        assert!(arrivals.windows(2).any(|w| w[1] < w[0]), "expected some reordering");
+        assert!(
+            arrivals.windows(2).any(|w| w[1] < w[0]),
+            "expected some reordering"
+        );
     }
 
     #[test]
@@ -251,6 +278,9 @@ mod tests {
             other => panic!("{other:?}"),
         }
         n.set_loss(1.0);
-        assert_eq!(n.route(SimTime::ZERO, 1, 0), Route::Dropped(DropReason::Loss));
+        assert_eq!(
+            n.route(SimTime::ZERO, 1, 0),
+            Route::Dropped(DropReason::Loss)
+        );
     }
 }

@@ -60,7 +60,12 @@ pub struct Effects<M, O> {
 
 impl<M, O> Default for Effects<M, O> {
     fn default() -> Self {
-        Effects { sends: Vec::new(), timers: Vec::new(), obs: Vec::new(), notes: Vec::new() }
+        Effects {
+            sends: Vec::new(),
+            timers: Vec::new(),
+            obs: Vec::new(),
+            notes: Vec::new(),
+        }
     }
 }
 
@@ -100,7 +105,8 @@ impl Clock {
     /// Applies a skew fault at `now`: jump by `offset_us`, then run at `drift_ppm`.
     pub fn skew(&mut self, now: SimTime, offset_us: i64, drift_ppm: i64) {
         let current = self.read(now).0 as i128 - now.0 as i128;
-        self.offset_us = (current + i128::from(offset_us)).clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+        self.offset_us = (current + i128::from(offset_us))
+            .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
         self.drift_ppm = drift_ppm;
         self.since = now;
     }
@@ -120,8 +126,21 @@ pub struct Ctx<'a, M, O> {
 
 impl<'a, M, O> Ctx<'a, M, O> {
     /// Builds a context outside the kernel, for unit-testing a handler.
-    pub fn detached(now: SimTime, me: NodeId, rng: &'a mut Prng, metrics: &'a mut Metrics, fx: &'a mut Effects<M, O>) -> Self {
-        Ctx { now, me, clock: Clock::default(), rng, metrics, fx }
+    pub fn detached(
+        now: SimTime,
+        me: NodeId,
+        rng: &'a mut Prng,
+        metrics: &'a mut Metrics,
+        fx: &'a mut Effects<M, O>,
+    ) -> Self {
+        Ctx {
+            now,
+            me,
+            clock: Clock::default(),
+            rng,
+            metrics,
+            fx,
+        }
     }
 
     pub fn me(&self) -> NodeId {
@@ -169,7 +188,10 @@ mod tests {
         c.skew(SimTime::from_ms(1_000), -200_000, 100_000); // 200 ms behind, 10 % fast
         assert_eq!(c.read(SimTime::from_ms(1_000)), SimTime::from_ms(800));
         assert_eq!(c.read(SimTime::from_ms(2_000)), SimTime::from_ms(1_900));
-        assert_eq!(c.real_duration(SimDuration::from_ms(110)), SimDuration::from_ms(100));
+        assert_eq!(
+            c.real_duration(SimDuration::from_ms(110)),
+            SimDuration::from_ms(100)
+        );
         c.skew(SimTime::from_ms(2_000), 0, 0);
         assert_eq!(c.read(SimTime::from_ms(2_000)), SimTime::from_ms(1_900));
     }

@@ -97,9 +97,25 @@ impl Property<u64> for Seen {
 /// Builds the benchmark world: `nodes` nodes, `window` requests each in flight.
 pub fn world(seed: u64, nodes: u32, window: u32, horizon_ms: u64) -> World<Pinger> {
     let specs = (0..nodes)
-        .map(|i| NodeSpec::new(format!("n{i}"), "node", Pinger { peers: nodes, window, sent: 0, answered: 0 }))
+        .map(|i| {
+            NodeSpec::new(
+                format!("n{i}"),
+                "node",
+                Pinger {
+                    peers: nodes,
+                    window,
+                    sent: 0,
+                    answered: 0,
+                },
+            )
+        })
         .collect();
-    let cfg = WorldConfig { seed, horizon: SimTime::from_ms(horizon_ms), budget: u64::MAX, ..WorldConfig::default() };
+    let cfg = WorldConfig {
+        seed,
+        horizon: SimTime::from_ms(horizon_ms),
+        budget: u64::MAX,
+        ..WorldConfig::default()
+    };
     match World::new(cfg, specs, vec![Box::new(Seen(0))], Vec::new()) {
         Ok(w) => w,
         Err(e) => panic!("benchmark world: {e}"),

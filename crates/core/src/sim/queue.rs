@@ -32,7 +32,11 @@ impl<E> Ord for Entry<E> {
 
 impl<E: Clone> Clone for Entry<E> {
     fn clone(&self) -> Self {
-        Entry { at: self.at, seq: self.seq, event: self.event.clone() }
+        Entry {
+            at: self.at,
+            seq: self.seq,
+            event: self.event.clone(),
+        }
     }
 }
 
@@ -45,7 +49,10 @@ pub struct EventQueue<E: Clone> {
 
 impl<E: Clone> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), next_seq: 0 }
+        EventQueue {
+            heap: BinaryHeap::new(),
+            next_seq: 0,
+        }
     }
 }
 

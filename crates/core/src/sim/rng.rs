@@ -35,7 +35,10 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 impl Prng {
     pub fn new(seed: u64) -> Prng {
-        Prng { seed, inner: Xoshiro256PlusPlus::seed_from_u64(seed) }
+        Prng {
+            seed,
+            inner: Xoshiro256PlusPlus::seed_from_u64(seed),
+        }
     }
 
     /// The seed this stream started from.
@@ -51,7 +54,9 @@ impl Prng {
 
     /// Like [`fork`](Self::fork) with a numeric suffix, without formatting a string.
     pub fn fork_n(&self, label: &str, n: u64) -> Prng {
-        Prng::new(mix64(self.seed ^ mix64(fnv1a(label.as_bytes()) ^ mix64(n.wrapping_add(1)))))
+        Prng::new(mix64(
+            self.seed ^ mix64(fnv1a(label.as_bytes()) ^ mix64(n.wrapping_add(1))),
+        ))
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -136,7 +141,10 @@ mod tests {
         a.next_u64();
         assert_eq!(a.fork("net").next_u64(), before);
         assert_ne!(a.fork("net").next_u64(), a.fork("disk").next_u64());
-        assert_ne!(a.fork_n("client", 1).next_u64(), a.fork_n("client", 2).next_u64());
+        assert_ne!(
+            a.fork_n("client", 1).next_u64(),
+            a.fork_n("client", 2).next_u64()
+        );
     }
 
     #[test]

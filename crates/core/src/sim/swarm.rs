@@ -21,7 +21,12 @@ pub enum FaultKind {
 }
 
 /// Draws a fault plan for one seed over a run of `horizon_ms`, touching only `targets`.
-pub fn plan(rng: &mut Prng, kinds: &[FaultKind], targets: &[String], horizon_ms: u64) -> Vec<TimedFault> {
+pub fn plan(
+    rng: &mut Prng,
+    kinds: &[FaultKind],
+    targets: &[String],
+    horizon_ms: u64,
+) -> Vec<TimedFault> {
     if kinds.is_empty() || targets.is_empty() || horizon_ms < 10 {
         return Vec::new();
     }
@@ -42,15 +47,41 @@ pub fn plan(rng: &mut Prng, kinds: &[FaultKind], targets: &[String], horizon_ms:
         let end = at_ms + lasting;
         match kind {
             FaultKind::Crash => {
-                out.push(TimedFault { at_ms, fault: Fault::Crash { node: node.clone() } });
-                out.push(TimedFault { at_ms: end, fault: Fault::Restart { node } });
+                out.push(TimedFault {
+                    at_ms,
+                    fault: Fault::Crash { node: node.clone() },
+                });
+                out.push(TimedFault {
+                    at_ms: end,
+                    fault: Fault::Restart { node },
+                });
             }
-            FaultKind::Pause => out.push(TimedFault { at_ms, fault: Fault::Pause { node, for_ms: lasting } }),
+            FaultKind::Pause => out.push(TimedFault {
+                at_ms,
+                fault: Fault::Pause {
+                    node,
+                    for_ms: lasting,
+                },
+            }),
             FaultKind::Skew => {
                 let offset_ms = rng.between(0, 2_000) as i64 - 1_000;
                 let drift_ppm = rng.between(0, 200_000) as i64 - 100_000;
-                out.push(TimedFault { at_ms, fault: Fault::Skew { node: node.clone(), offset_ms, drift_ppm } });
-                out.push(TimedFault { at_ms: end, fault: Fault::Skew { node, offset_ms: 0, drift_ppm: 0 } });
+                out.push(TimedFault {
+                    at_ms,
+                    fault: Fault::Skew {
+                        node: node.clone(),
+                        offset_ms,
+                        drift_ppm,
+                    },
+                });
+                out.push(TimedFault {
+                    at_ms: end,
+                    fault: Fault::Skew {
+                        node,
+                        offset_ms: 0,
+                        drift_ppm: 0,
+                    },
+                });
             }
             FaultKind::Partition => {
                 let others: Vec<String> = targets.iter().filter(|t| **t != node).cloned().collect();
@@ -58,22 +89,50 @@ pub fn plan(rng: &mut Prng, kinds: &[FaultKind], targets: &[String], horizon_ms:
                     continue;
                 }
                 let one_way = rng.chance(0.3);
-                out.push(TimedFault { at_ms, fault: Fault::Partition { a: vec![node], b: others, one_way } });
-                out.push(TimedFault { at_ms: end, fault: Fault::Heal });
+                out.push(TimedFault {
+                    at_ms,
+                    fault: Fault::Partition {
+                        a: vec![node],
+                        b: others,
+                        one_way,
+                    },
+                });
+                out.push(TimedFault {
+                    at_ms: end,
+                    fault: Fault::Heal,
+                });
             }
             FaultKind::Clog => {
-                let Some(to) = rng.pick(targets).cloned() else { continue };
+                let Some(to) = rng.pick(targets).cloned() else {
+                    continue;
+                };
                 if to == node {
                     continue;
                 }
                 let extra_ms = rng.between(5, 300);
-                out.push(TimedFault { at_ms, fault: Fault::Clog { from: node.clone(), to: to.clone(), extra_ms } });
-                out.push(TimedFault { at_ms: end, fault: Fault::Unclog { from: node, to } });
+                out.push(TimedFault {
+                    at_ms,
+                    fault: Fault::Clog {
+                        from: node.clone(),
+                        to: to.clone(),
+                        extra_ms,
+                    },
+                });
+                out.push(TimedFault {
+                    at_ms: end,
+                    fault: Fault::Unclog { from: node, to },
+                });
             }
             FaultKind::Loss => {
                 let rate = rng.between(1, 20) as f64 / 100.0;
-                out.push(TimedFault { at_ms, fault: Fault::Loss { rate } });
-                out.push(TimedFault { at_ms: end, fault: Fault::Loss { rate: 0.0 } });
+                out.push(TimedFault {
+                    at_ms,
+                    fault: Fault::Loss { rate },
+                });
+                out.push(TimedFault {
+                    at_ms: end,
+                    fault: Fault::Loss { rate: 0.0 },
+                });
             }
         }
     }
@@ -93,8 +152,14 @@ mod tests {
         assert_eq!(p1, plan(&mut Prng::new(3), &all, &targets, 10_000));
         for seed in 0..50 {
             let p = plan(&mut Prng::new(seed), &all, &targets, 10_000);
-            let crashes = p.iter().filter(|f| matches!(f.fault, Fault::Crash { .. })).count();
-            let restarts = p.iter().filter(|f| matches!(f.fault, Fault::Restart { .. })).count();
+            let crashes = p
+                .iter()
+                .filter(|f| matches!(f.fault, Fault::Crash { .. }))
+                .count();
+            let restarts = p
+                .iter()
+                .filter(|f| matches!(f.fault, Fault::Restart { .. }))
+                .count();
             assert_eq!(crashes, restarts);
             assert!(p.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
         }

@@ -73,29 +73,52 @@ impl WorkloadSpec {
     pub fn validate(&self) -> Result<(), String> {
         let finite = |v: f64| v.is_finite();
         if !finite(self.rate_per_s) || self.rate_per_s <= 0.0 || self.rate_per_s > MAX_RATE_PER_S {
-            return Err(format!("workload.rate_per_s must be in (0, {MAX_RATE_PER_S}], got {}", self.rate_per_s));
+            return Err(format!(
+                "workload.rate_per_s must be in (0, {MAX_RATE_PER_S}], got {}",
+                self.rate_per_s
+            ));
         }
         if self.duration_ms == 0 || self.duration_ms > MAX_DURATION_MS {
-            return Err(format!("workload.duration_ms must be in 1..={MAX_DURATION_MS}, got {}", self.duration_ms));
+            return Err(format!(
+                "workload.duration_ms must be in 1..={MAX_DURATION_MS}, got {}",
+                self.duration_ms
+            ));
         }
         if self.think_ms > 60_000 {
-            return Err(format!("workload.think_ms must be at most 60000, got {}", self.think_ms));
+            return Err(format!(
+                "workload.think_ms must be at most 60000, got {}",
+                self.think_ms
+            ));
         }
         if self.keys == 0 || self.keys > MAX_KEYS {
-            return Err(format!("workload.keys must be in 1..={MAX_KEYS}, got {}", self.keys));
+            return Err(format!(
+                "workload.keys must be in 1..={MAX_KEYS}, got {}",
+                self.keys
+            ));
         }
         if !finite(self.zipf_s) || !(0.0..=3.0).contains(&self.zipf_s) {
-            return Err(format!("workload.zipf_s must be in [0, 3], got {}", self.zipf_s));
+            return Err(format!(
+                "workload.zipf_s must be in [0, 3], got {}",
+                self.zipf_s
+            ));
         }
         if self.bursts.len() > MAX_BURSTS {
-            return Err(format!("workload.bursts: at most {MAX_BURSTS}, got {}", self.bursts.len()));
+            return Err(format!(
+                "workload.bursts: at most {MAX_BURSTS}, got {}",
+                self.bursts.len()
+            ));
         }
         for b in &self.bursts {
             if !finite(b.factor) || b.factor <= 0.0 || b.factor > MAX_BURST_FACTOR {
-                return Err(format!("workload.bursts.factor must be in (0, {MAX_BURST_FACTOR}], got {}", b.factor));
+                return Err(format!(
+                    "workload.bursts.factor must be in (0, {MAX_BURST_FACTOR}], got {}",
+                    b.factor
+                ));
             }
             if b.at_ms > MAX_DURATION_MS || b.for_ms > MAX_DURATION_MS {
-                return Err(format!("workload.bursts must lie within {MAX_DURATION_MS} ms"));
+                return Err(format!(
+                    "workload.bursts must lie within {MAX_DURATION_MS} ms"
+                ));
             }
         }
         Ok(())
@@ -168,7 +191,13 @@ pub struct KeySampler {
 impl KeySampler {
     pub fn new(n: u64, s: f64) -> KeySampler {
         let n = n.max(1);
-        let mut k = KeySampler { n, s, h_x1: 0.0, h_n: 0.0, squeeze: 0.0 };
+        let mut k = KeySampler {
+            n,
+            s,
+            h_x1: 0.0,
+            h_n: 0.0,
+            squeeze: 0.0,
+        };
         if s > 0.0 {
             k.h_x1 = k.big_h(1.5) - 1.0;
             k.h_n = k.big_h(n as f64 + 0.5);
@@ -240,7 +269,10 @@ mod tests {
             for (i, &c) in counts.iter().enumerate() {
                 let p = 1.0 / ((i + 1) as f64).powf_det(s) / norm;
                 let got = c as f64 / draws as f64;
-                assert!((got - p).abs() < 0.01 + 0.05 * p, "n={n} s={s} key {i}: {got} vs {p}");
+                assert!(
+                    (got - p).abs() < 0.01 + 0.05 * p,
+                    "n={n} s={s} key {i}: {got} vs {p}"
+                );
             }
         }
     }
@@ -259,7 +291,11 @@ mod tests {
         let spec = WorkloadSpec {
             rate_per_s: 1_000.0,
             duration_ms: 3_000,
-            bursts: vec![Burst { at_ms: 1_000, for_ms: 1_000, factor: 5.0 }],
+            bursts: vec![Burst {
+                at_ms: 1_000,
+                for_ms: 1_000,
+                factor: 5.0,
+            }],
             ..WorkloadSpec::default()
         };
         let mut rng = Prng::new(5);
@@ -276,9 +312,15 @@ mod tests {
 
     #[test]
     fn validation_names_the_field() {
-        let bad = WorkloadSpec { rate_per_s: f64::NAN, ..WorkloadSpec::default() };
+        let bad = WorkloadSpec {
+            rate_per_s: f64::NAN,
+            ..WorkloadSpec::default()
+        };
         assert!(bad.validate().unwrap_err().contains("rate_per_s"));
-        let bad = WorkloadSpec { keys: 0, ..WorkloadSpec::default() };
+        let bad = WorkloadSpec {
+            keys: 0,
+            ..WorkloadSpec::default()
+        };
         assert!(bad.validate().unwrap_err().contains("keys"));
     }
 }

@@ -30,11 +30,26 @@ pub enum Status {
 
 #[derive(Clone)]
 enum Ev<M> {
-    Start { node: NodeId },
-    Deliver { from: NodeId, to: NodeId, sent_at: SimTime, msg: M },
-    Timer { node: NodeId, tag: u64, epoch: u32 },
-    Fault { index: u32 },
-    Resume { node: NodeId },
+    Start {
+        node: NodeId,
+    },
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        sent_at: SimTime,
+        msg: M,
+    },
+    Timer {
+        node: NodeId,
+        tag: u64,
+        epoch: u32,
+    },
+    Fault {
+        index: u32,
+    },
+    Resume {
+        node: NodeId,
+    },
 }
 
 /// Bookkeeping the kernel keeps per node.
@@ -136,7 +151,12 @@ pub struct NodeSpec<A> {
 
 impl<A> NodeSpec<A> {
     pub fn new(name: impl Into<String>, role: &'static str, actor: A) -> Self {
-        NodeSpec { name: name.into(), role, actor, starts_down: false }
+        NodeSpec {
+            name: name.into(),
+            role,
+            actor,
+            starts_down: false,
+        }
     }
 
     /// Marks the node as a spare that joins later (see [`NodeSpec::starts_down`]).
@@ -164,7 +184,10 @@ impl<A: Actor> World<A> {
         faults: Vec<TimedFault>,
     ) -> Result<World<A>, BuildError> {
         if specs.is_empty() || specs.len() > MAX_NODES {
-            return Err(BuildError(format!("a world needs 1..={MAX_NODES} nodes, got {}", specs.len())));
+            return Err(BuildError(format!(
+                "a world needs 1..={MAX_NODES} nodes, got {}",
+                specs.len()
+            )));
         }
         let n = specs.len();
         let root = Prng::new(cfg.seed);
@@ -180,7 +203,11 @@ impl<A: Actor> World<A> {
             meta.push(NodeMeta {
                 name: s.name,
                 role: s.role,
-                status: if s.starts_down { Status::Down } else { Status::Up },
+                status: if s.starts_down {
+                    Status::Down
+                } else {
+                    Status::Up
+                },
                 epoch: 0,
                 clock: Clock::default(),
             });
@@ -210,7 +237,10 @@ impl<A: Actor> World<A> {
         for f in &faults {
             for name in f.fault.names() {
                 if world.resolve(name).is_empty() {
-                    return Err(BuildError(format!("fault `{}` names `{name}`, which is neither a node nor a role", f.fault.describe())));
+                    return Err(BuildError(format!(
+                        "fault `{}` names `{name}`, which is neither a node nor a role",
+                        f.fault.describe()
+                    )));
                 }
             }
         }
@@ -238,7 +268,9 @@ impl<A: Actor> World<A> {
         if let Some(i) = self.meta.iter().position(|m| m.name == name) {
             return vec![i as NodeId];
         }
-        (0..self.meta.len() as NodeId).filter(|&i| self.meta[i as usize].role == name).collect()
+        (0..self.meta.len() as NodeId)
+            .filter(|&i| self.meta[i as usize].role == name)
+            .collect()
     }
 
     pub fn now(&self) -> SimTime {
@@ -274,7 +306,9 @@ impl<A: Actor> World<A> {
     }
     pub fn link_used(&self, from: NodeId, to: NodeId) -> bool {
         let i = from as usize * self.meta.len() + to as usize;
-        self.used_links.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+        self.used_links
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
     /// Runs until virtual time `until` (inclusive), the horizon, the budget, or idleness.
@@ -306,7 +340,10 @@ impl<A: Actor> World<A> {
 
     fn halt(&mut self, stop: Stop) -> Stop {
         if stop != Stop::Budget {
-            self.now = self.now.max(self.horizon.min(self.queue.peek_time().unwrap_or(self.horizon)));
+            self.now = self.now.max(
+                self.horizon
+                    .min(self.queue.peek_time().unwrap_or(self.horizon)),
+            );
         }
         self.stopped = Some(stop);
         stop
@@ -314,7 +351,11 @@ impl<A: Actor> World<A> {
 
     /// Judges end-of-run properties (idempotent).
     pub fn finish(&mut self) {
-        let end = RunEnd { now: self.now, metrics: &self.metrics, disruption: self.first_disruption.as_deref() };
+        let end = RunEnd {
+            now: self.now,
+            metrics: &self.metrics,
+            disruption: self.first_disruption.as_deref(),
+        };
         self.checks.finish(self.events, &end);
     }
 
@@ -344,7 +385,12 @@ impl<A: Actor> World<A> {
                 self.trace.fold(seq, at, node, code::START, 0);
                 self.dispatch(seq, node, |a, ctx| a.on_start(ctx));
             }
-            Ev::Deliver { from, to, sent_at, msg } => self.deliver(seq, from, to, sent_at, msg),
+            Ev::Deliver {
+                from,
+                to,
+                sent_at,
+                msg,
+            } => self.deliver(seq, from, to, sent_at, msg),
             Ev::Timer { node, tag, epoch } => self.timer(seq, node, tag, epoch),
             Ev::Fault { index } => self.apply_fault(seq, index as usize),
             Ev::Resume { node } => self.resume(seq, node),
@@ -355,18 +401,49 @@ impl<A: Actor> World<A> {
     fn deliver(&mut self, seq: u64, from: NodeId, to: NodeId, sent_at: SimTime, msg: A::Msg) {
         match self.meta[to as usize].status {
             Status::Down => {
-                self.trace.fold(seq, self.now, to, code::DROP, stable_hash(&msg));
+                self.trace
+                    .fold(seq, self.now, to, code::DROP, stable_hash(&msg));
                 if self.trace.keeping() {
-                    let kind = TraceKind::Drop { from, to, label: msg.label(), reason: DropReason::NodeDown };
-                    self.trace.keep_event(TraceEvent { seq, at: self.now, node: to, kind });
+                    let kind = TraceKind::Drop {
+                        from,
+                        to,
+                        label: msg.label(),
+                        reason: DropReason::NodeDown,
+                    };
+                    self.trace.keep_event(TraceEvent {
+                        seq,
+                        at: self.now,
+                        node: to,
+                        kind,
+                    });
                 }
             }
-            Status::Paused { .. } => self.stalled[to as usize].push(Ev::Deliver { from, to, sent_at, msg }),
+            Status::Paused { .. } => self.stalled[to as usize].push(Ev::Deliver {
+                from,
+                to,
+                sent_at,
+                msg,
+            }),
             Status::Up => {
-                self.trace.fold(seq, self.now, to, code::DELIVER, stable_hash(&msg) ^ u64::from(from));
+                self.trace.fold(
+                    seq,
+                    self.now,
+                    to,
+                    code::DELIVER,
+                    stable_hash(&msg) ^ u64::from(from),
+                );
                 if self.trace.keeping() {
-                    let kind = TraceKind::Deliver { from, sent_at, label: msg.label() };
-                    self.trace.keep_event(TraceEvent { seq, at: self.now, node: to, kind });
+                    let kind = TraceKind::Deliver {
+                        from,
+                        sent_at,
+                        label: msg.label(),
+                    };
+                    self.trace.keep_event(TraceEvent {
+                        seq,
+                        at: self.now,
+                        node: to,
+                        kind,
+                    });
                 }
                 self.dispatch(seq, to, move |a, ctx| a.on_message(from, msg, ctx));
             }
@@ -384,7 +461,12 @@ impl<A: Actor> World<A> {
         }
         self.trace.fold(seq, self.now, node, code::TIMER, tag);
         if self.trace.keeping() {
-            self.trace.keep_event(TraceEvent { seq, at: self.now, node, kind: TraceKind::Timer { tag } });
+            self.trace.keep_event(TraceEvent {
+                seq,
+                at: self.now,
+                node,
+                kind: TraceKind::Timer { tag },
+            });
         }
         self.dispatch(seq, node, |a, ctx| a.on_timer(tag, ctx));
     }
@@ -404,7 +486,12 @@ impl<A: Actor> World<A> {
 
     fn note_event(&mut self, seq: u64, node: NodeId, kind: TraceKind) {
         if self.trace.keeping() {
-            self.trace.keep_event(TraceEvent { seq, at: self.now, node, kind });
+            self.trace.keep_event(TraceEvent {
+                seq,
+                at: self.now,
+                node,
+                kind,
+            });
         }
     }
 
@@ -447,10 +534,18 @@ impl<A: Actor> World<A> {
                     }
                 }
             }
-            Fault::Skew { node, offset_ms, drift_ppm } => {
+            Fault::Skew {
+                node,
+                offset_ms,
+                drift_ppm,
+            } => {
                 for id in self.resolve(&node) {
                     let now = self.now;
-                    self.meta[id as usize].clock.skew(now, offset_ms.saturating_mul(1_000), drift_ppm);
+                    self.meta[id as usize].clock.skew(
+                        now,
+                        offset_ms.saturating_mul(1_000),
+                        drift_ppm,
+                    );
                 }
             }
             Fault::Partition { a, b, one_way } => {
@@ -485,7 +580,12 @@ impl<A: Actor> World<A> {
     }
 
     /// Runs one handler on `node` and applies its effects.
-    fn dispatch(&mut self, seq: u64, node: NodeId, f: impl FnOnce(&mut A, &mut Ctx<'_, A::Msg, A::Obs>)) {
+    fn dispatch(
+        &mut self,
+        seq: u64,
+        node: NodeId,
+        f: impl FnOnce(&mut A, &mut Ctx<'_, A::Msg, A::Obs>),
+    ) {
         let i = node as usize;
         let mut ctx = Ctx {
             now: self.now,
@@ -514,15 +614,42 @@ impl<A: Actor> World<A> {
                         continue;
                     }
                     if let Some(at2) = dup {
-                        self.queue.push(at2, Ev::Deliver { from: node, to, sent_at: self.now, msg: msg.clone() });
+                        self.queue.push(
+                            at2,
+                            Ev::Deliver {
+                                from: node,
+                                to,
+                                sent_at: self.now,
+                                msg: msg.clone(),
+                            },
+                        );
                     }
-                    self.queue.push(at, Ev::Deliver { from: node, to, sent_at: self.now, msg });
+                    self.queue.push(
+                        at,
+                        Ev::Deliver {
+                            from: node,
+                            to,
+                            sent_at: self.now,
+                            msg,
+                        },
+                    );
                 }
                 Route::Dropped(reason) => {
-                    self.trace.fold(seq, self.now, node, code::DROP, stable_hash(&msg));
+                    self.trace
+                        .fold(seq, self.now, node, code::DROP, stable_hash(&msg));
                     if self.trace.keeping() {
-                        let kind = TraceKind::Drop { from: node, to, label: msg.label(), reason };
-                        self.trace.keep_event(TraceEvent { seq, at: self.now, node, kind });
+                        let kind = TraceKind::Drop {
+                            from: node,
+                            to,
+                            label: msg.label(),
+                            reason,
+                        };
+                        self.trace.keep_event(TraceEvent {
+                            seq,
+                            at: self.now,
+                            node,
+                            kind,
+                        });
                     }
                 }
             }
@@ -543,8 +670,16 @@ impl<A: Actor> World<A> {
             let obs = std::mem::take(&mut self.fx.obs);
             for o in &obs {
                 for (check, detail) in self.checks.observe(seq, self.now, o) {
-                    self.trace.fold(seq, self.now, node, code::VIOLATION, stable_hash(check));
-                    self.note_event(seq, node, TraceKind::Violation { check: check.to_string(), detail });
+                    self.trace
+                        .fold(seq, self.now, node, code::VIOLATION, stable_hash(check));
+                    self.note_event(
+                        seq,
+                        node,
+                        TraceKind::Violation {
+                            check: check.to_string(),
+                            detail,
+                        },
+                    );
                 }
             }
             self.fx.obs = obs;

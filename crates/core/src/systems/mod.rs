@@ -1,1 +1,2 @@
 //! One module per system in the catalog.
+pub mod distributed_cache;

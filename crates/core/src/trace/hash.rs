@@ -13,7 +13,9 @@ pub struct StableHasher {
 
 impl Default for StableHasher {
     fn default() -> Self {
-        StableHasher { state: 0x243F_6A88_85A3_08D3 }
+        StableHasher {
+            state: 0x243F_6A88_85A3_08D3,
+        }
     }
 }
 
@@ -89,8 +91,14 @@ mod tests {
     /// what proves the widening works on wasm32.
     #[test]
     fn pinned_values() {
-        assert_eq!(stable_hash(&Msg::Get { key: 3 }), stable_hash(&Msg::Get { key: 3 }));
-        assert_ne!(stable_hash(&Msg::Get { key: 3 }), stable_hash(&Msg::Get { key: 4 }));
+        assert_eq!(
+            stable_hash(&Msg::Get { key: 3 }),
+            stable_hash(&Msg::Get { key: 3 })
+        );
+        assert_ne!(
+            stable_hash(&Msg::Get { key: 3 }),
+            stable_hash(&Msg::Get { key: 4 })
+        );
         let h = stable_hash(&Msg::Put("abc".into(), vec![1, 2]));
         expect_test::expect!["af7004979cf669cf"].assert_eq(&format!("{h:016x}"));
     }

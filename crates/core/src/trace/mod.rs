@@ -20,11 +20,20 @@ use std::hash::Hasher;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TraceKind {
     /// A message from `from` was handled by the event's node; `sent_at` is when it left.
-    Deliver { from: NodeId, sent_at: SimTime, label: String },
+    Deliver {
+        from: NodeId,
+        sent_at: SimTime,
+        label: String,
+    },
     /// A timer set by the node fired.
     Timer { tag: u64 },
     /// A message never arrived.
-    Drop { from: NodeId, to: NodeId, label: String, reason: DropReason },
+    Drop {
+        from: NodeId,
+        to: NodeId,
+        label: String,
+        reason: DropReason,
+    },
     /// A fault was applied.
     Fault { text: String },
     /// A node wrote something worth showing (leader elected, lease granted, ...).
@@ -55,7 +64,12 @@ pub struct Trace {
 
 impl Trace {
     pub fn new(keep: usize) -> Trace {
-        Trace { hasher: StableHasher::default(), recent: VecDeque::new(), keep, recorded: 0 }
+        Trace {
+            hasher: StableHasher::default(),
+            recent: VecDeque::new(),
+            keep,
+            recorded: 0,
+        }
     }
 
     /// Whether typed events are being kept (labels are only formatted then).
@@ -100,12 +114,28 @@ pub fn render(events: &[TraceEvent], names: &[String]) -> String {
     let name = |id: NodeId| names.get(id as usize).map(String::as_str).unwrap_or("?");
     let mut out = String::new();
     for e in events {
-        let _ = write!(out, "{:>6} {:>12} {:<10} ", e.seq, e.at.to_string(), name(e.node));
+        let _ = write!(
+            out,
+            "{:>6} {:>12} {:<10} ",
+            e.seq,
+            e.at.to_string(),
+            name(e.node)
+        );
         let _ = match &e.kind {
             TraceKind::Deliver { from, label, .. } => writeln!(out, "<- {} {label}", name(*from)),
             TraceKind::Timer { tag } => writeln!(out, "timer {tag}"),
-            TraceKind::Drop { from, to, label, reason } => {
-                writeln!(out, "drop {}->{} {label} ({reason:?})", name(*from), name(*to))
+            TraceKind::Drop {
+                from,
+                to,
+                label,
+                reason,
+            } => {
+                writeln!(
+                    out,
+                    "drop {}->{} {label} ({reason:?})",
+                    name(*from),
+                    name(*to)
+                )
             }
             TraceKind::Fault { text } => writeln!(out, "FAULT {text}"),
             TraceKind::Note { text } => writeln!(out, "note {text}"),
