@@ -11,6 +11,8 @@
 //! - **Early expiry** (Vattani, Chierichetti & Lowenstein, "Optimal Probabilistic Cache
 //!   Stampede Prevention", VLDB 2015): a hit recomputes early with probability rising as
 //!   expiry nears: refresh when `now − Δ·β·ln(U) ≥ expiry`, Δ being the last load time.
+//!   Early refresh cannot help a key that was *invalidated* by a write, so this mode
+//!   still coalesces real misses behind a lease.
 //!
 //! With write-back the node also holds dirty entries and flushes them every `flush` ms;
 //! what a crash takes with it is lost, which is that policy's known risk.
@@ -310,7 +312,7 @@ impl Cache {
         }
         self.misses += 1;
         ctx.metrics.series.add("cache_misses", ctx.now(), 1.0);
-        if self.cfg.stampede == Stampede::Coalesce && self.lease_valid(key, now) {
+        if self.cfg.stampede != Stampede::None && self.lease_valid(key, now) {
             if let Some(l) = self.leases.get_mut(&key) {
                 l.waiters.push((from, req));
             }

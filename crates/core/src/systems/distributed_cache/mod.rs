@@ -313,7 +313,7 @@ pub fn build_world(s: &Scenario, opts: &BuildOptions) -> Result<World<Node>, Bui
 const PREWARM_MAX_KEYS: u64 = 20_000;
 
 /// Starts the run with a warm cache, as a production tier is: every node holds the keys it
-/// owns under the initial membership (up to its capacity), with the initial value and
+/// (or replicates) under the initial membership (up to its capacity), with the initial value and
 /// expiry times spread over one TTL so that they do not all lapse at once.
 fn prewarm(specs: &mut [NodeSpec<Node>], cfg: &Cfg, seed: u64) {
     let members: std::collections::BTreeSet<u32> = (0..cfg.initial).collect();
