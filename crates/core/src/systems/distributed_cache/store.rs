@@ -109,6 +109,10 @@ impl Store {
         }
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub fn clear(&mut self) {
         match self {
             Store::Lru(s) => s.clear(),

@@ -332,8 +332,11 @@ fn properties_flag_hand_made_violations() {
     assert!((0..12).all(|i| db.observe(SimTime(i * 1_000), &Obs::DbArrival).is_none()));
 }
 
+/// Prints checks, events and wall time per default run (a measurement, never a verdict:
+/// `cargo test --release report_default_runs -- --ignored --nocapture`).
 #[test]
 #[ignore]
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)]
 fn report_default_runs() {
     for s in STRATEGIES {
         let sc = scenario(s.id, &[], None);
