@@ -526,3 +526,35 @@ fn report_showme() {
         }
     }
 }
+
+/// Every "Show me" line of the explainer parses, validates and shows what it claims.
+#[test]
+fn explainer_scenarios_show_what_they_claim() {
+    let specs: Vec<ScenarioSpec> = EXPLAINER
+        .lines()
+        .filter_map(|l| l.strip_prefix("Show me: "))
+        .map(|j| serde_json::from_str(j).expect("valid ScenarioSpec JSON"))
+        .collect();
+    // The check each scenario is meant to break, or None when all should hold.
+    let expect = [
+        None,
+        Some("bounded-staleness"),
+        Some("key-movement"),
+        None,
+        Some("db-under-capacity"),
+    ];
+    assert_eq!(specs.len(), expect.len());
+    for (spec, want) in specs.iter().zip(expect) {
+        let r = run(&Scenario::from_spec(spec).expect("validates"));
+        let bad: Vec<&str> = r
+            .checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.name.as_str())
+            .collect();
+        match want {
+            None => assert!(bad.is_empty(), "{spec:?}: {bad:?}"),
+            Some(name) => assert!(bad.contains(&name), "{spec:?}: {bad:?}"),
+        }
+    }
+}
