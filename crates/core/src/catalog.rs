@@ -112,8 +112,12 @@ impl SystemDef {
 }
 
 /// Every system, in catalog order.
-pub static CATALOG: &[SystemDef] =
-    &[crate::systems::url_shortener::DEF, crate::systems::rate_limiter::DEF, crate::systems::distributed_lock::DEF];
+pub static CATALOG: &[SystemDef] = &[
+    crate::systems::url_shortener::DEF,
+    crate::systems::rate_limiter::DEF,
+    crate::systems::distributed_cache::DEF,
+    crate::systems::distributed_lock::DEF,
+];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {
     CATALOG.iter().find(|d| d.id == id)

@@ -2,6 +2,8 @@
 //! here and tested against a brute-force twin.
 
 pub mod base62;
+pub mod hash_ring;
+pub mod lfu;
 pub mod lru;
 pub mod rate_limit;
 pub mod snowflake;

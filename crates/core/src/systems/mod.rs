@@ -1,5 +1,6 @@
 //! One module per system in the catalog.
 
+pub mod distributed_cache;
 pub mod distributed_lock;
 pub mod rate_limiter;
 pub mod url_shortener;

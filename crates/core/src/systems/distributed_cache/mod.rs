@@ -1,0 +1,340 @@
+//! Distributed cache: app servers route keys to a cluster of cache nodes in front of a
+//! slow database, and spare nodes join mid-run. The strategy is the routing scheme —
+//! modulo hashing (naive), consistent hashing with virtual nodes, rendezvous hashing, jump
+//! consistent hash — and the parameters pick eviction, write policy, stampede protection,
+//! replication and TTL. See `explainer.md` for the walk-through.
+
+pub mod cache;
+pub mod checks;
+pub mod client;
+pub mod config;
+pub mod db;
+pub mod msg;
+pub mod store;
+pub mod views;
+
+#[cfg(test)]
+mod tests;
+
+use crate::blocks::hash_ring::{AnyPlacement, Placement};
+use crate::catalog::{BuildOptions, CheckDef, StrategyDef, SystemDef};
+use crate::check::{CheckKind, Property};
+use crate::run::Simulation;
+use crate::scenario::estimate::{self, Estimate};
+use crate::scenario::params::{ParamKind, ParamSpec, Params};
+use crate::scenario::Scenario;
+use crate::sim::fault::{Fault, TimedFault};
+use crate::sim::node::{Actor, Ctx};
+use crate::sim::rng::Prng;
+use crate::sim::swarm::FaultKind;
+use crate::sim::time::SimTime;
+use crate::sim::workload::{Arrival, Burst, WorkloadSpec};
+use crate::sim::world::{BuildError, NodeSpec, World, WorldConfig};
+use crate::sim::NodeId;
+use config::Cfg;
+use msg::{Msg, Obs};
+
+pub const EXPLAINER: &str = include_str!("explainer.md");
+
+/// Every node of the system.
+#[derive(Clone, Debug)]
+pub enum Node {
+    Client(client::Client),
+    Cache(cache::Cache),
+    Db(db::Db),
+}
+
+impl Actor for Node {
+    type Msg = Msg;
+    type Obs = Obs;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
+        match self {
+            Node::Client(c) => c.on_start(ctx),
+            Node::Cache(c) => c.on_start(ctx),
+            Node::Db(_) => {}
+        }
+    }
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
+        match self {
+            Node::Client(c) => c.on_restart(ctx),
+            Node::Cache(c) => c.on_start(ctx),
+            Node::Db(_) => {}
+        }
+    }
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
+        match self {
+            Node::Client(c) => c.on_message(from, msg, ctx),
+            Node::Cache(c) => c.on_message(from, msg, ctx),
+            Node::Db(d) => d.on_message(from, msg, ctx),
+        }
+    }
+    fn on_timer(&mut self, tag: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        match self {
+            Node::Client(c) => c.on_timer(tag, ctx),
+            Node::Cache(c) => c.on_timer(tag, ctx),
+            Node::Db(d) => d.on_timer(tag, ctx),
+        }
+    }
+    fn on_crash(&mut self) {
+        match self {
+            Node::Client(c) => c.on_crash(),
+            Node::Cache(c) => c.on_crash(),
+            Node::Db(d) => d.on_crash(),
+        }
+    }
+    fn describe(&self) -> String {
+        match self {
+            Node::Client(c) => c.describe(),
+            Node::Cache(c) => c.describe(),
+            Node::Db(d) => d.describe(),
+        }
+    }
+}
+
+const fn int(
+    key: &'static str,
+    label: &'static str,
+    unit: &'static str,
+    min: i64,
+    max: i64,
+    default: i64,
+    help: &'static str,
+) -> ParamSpec {
+    ParamSpec { key, label, unit, kind: ParamKind::Int { min, max, default }, help }
+}
+
+const fn float(
+    key: &'static str,
+    label: &'static str,
+    unit: &'static str,
+    min: f64,
+    max: f64,
+    default: f64,
+    help: &'static str,
+) -> ParamSpec {
+    ParamSpec { key, label, unit, kind: ParamKind::Float { min, max, default }, help }
+}
+
+const fn choice(
+    key: &'static str,
+    label: &'static str,
+    options: &'static [&'static str],
+    default: &'static str,
+    help: &'static str,
+) -> ParamSpec {
+    ParamSpec { key, label, unit: "", kind: ParamKind::Choice { options, default }, help }
+}
+
+pub static PARAMS: &[ParamSpec] = &[
+    int("cache_nodes", "Cache nodes", "nodes", 1, 16, 4, "Cache nodes up at the start."),
+    int("spares", "Spare nodes", "nodes", 0, 4, 1, "Powered-off cache nodes; a restart fault on one makes it join."),
+    int("join_at_ms", "Spare joins at", "ms", 0, 600_000, 2_000, "When the default scenario starts the first spare."),
+    int("clients", "App servers", "nodes", 1, 8, 3, "Clients that route keys to cache nodes."),
+    int("vnodes", "Virtual nodes", "per node", 1, 512, 160, "Tokens each node places on the consistent-hash ring."),
+    int("replicas", "Replication factor", "copies", 1, 3, 1, "Cache nodes holding each key; reads spread over them, writes invalidate all."),
+    int("capacity", "Capacity", "entries/node", 8, 100_000, 200, "Entries a cache node holds before it evicts."),
+    choice("eviction", "Eviction", &["lru", "lfu", "ttl"], "lru", "Which entry a full node drops: least recent, least frequent, or soonest to expire."),
+    choice(
+        "write_policy",
+        "Write policy",
+        &["cache-aside", "read-through", "write-through", "write-back", "write-around"],
+        "cache-aside",
+        "How reads fill the cache and how writes reach cache and database.",
+    ),
+    choice(
+        "stampede",
+        "Stampede protection",
+        &["none", "coalesce", "early-expiry"],
+        "coalesce",
+        "What happens when a hot key expires: every reader loads it, one load serves all, or one reader refreshes it early.",
+    ),
+    int("ttl_ms", "TTL", "ms", 50, 60_000, 2_000, "How long an entry is served after it was loaded."),
+    int("lease_ms", "Lease", "ms", 10, 5_000, 500, "How long a fill may take after a miss; later fills are refused."),
+    float("early_beta", "Early-expiry β", "", 0.1, 8.0, 1.0, "XFetch's eagerness: larger refreshes earlier."),
+    int("flush_ms", "Write-back flush", "ms", 10, 10_000, 200, "How often write-back nodes flush dirty entries."),
+    float("write_ratio", "Writes", "fraction", 0.0, 0.5, 0.02, "Share of requests that are writes."),
+    float("hot_share", "Hot-key share", "fraction", 0.0, 1.0, 0.5, "During a workload burst, share of requests that hit key 0."),
+    int("timeout_ms", "Cache timeout", "ms", 5, 5_000, 50, "How long a client waits for a cache node before using the database."),
+    float("db_capacity_qps", "DB capacity", "queries/s", 50.0, 100_000.0, 800.0, "Queries per second the database can serve; more queue up."),
+    int("db_query_ms", "DB query time", "ms", 1, 500, 20, "Time one database query takes."),
+    float("epsilon", "Movement slack ε", "fraction", 0.0, 1.0, 0.1, "Allowed excess over 1/n of keys moved per membership change."),
+];
+
+pub static STRATEGIES: &[StrategyDef] = &[
+    StrategyDef {
+        id: "modulo",
+        title: "Modulo hashing",
+        robust: false,
+        summary: "Owner = live[hash(key) mod n]: even, simple, and a resize moves nearly every key.",
+    },
+    StrategyDef {
+        id: "consistent",
+        title: "Consistent hashing with virtual nodes",
+        robust: true,
+        summary: "Each node owns many arcs of a hash ring; a join takes about 1/n of the keys.",
+    },
+    StrategyDef {
+        id: "rendezvous",
+        title: "Rendezvous (highest random weight)",
+        robust: true,
+        summary: "A key goes to the node with the highest hash(key, node); only a leaver's keys move.",
+    },
+    StrategyDef {
+        id: "jump",
+        title: "Jump consistent hash",
+        robust: true,
+        summary: "Lamping & Veach's O(1)-memory hash over numbered buckets; absent buckets re-jump.",
+    },
+];
+
+pub static CHECKS: &[CheckDef] = &[
+    CheckDef {
+        name: "key-movement",
+        kind: CheckKind::Safety,
+        description: "When a node joins or leaves, at most 1/n + ε of the key universe changes owner.",
+    },
+    CheckDef {
+        name: "bounded-staleness",
+        kind: CheckKind::Safety,
+        description: "A read that begins more than the stated bound after a write was acknowledged never returns a value that write superseded.",
+    },
+    CheckDef {
+        name: "db-under-capacity",
+        kind: CheckKind::Slo,
+        description: "While the cache tier is intact, database queries in any 100 ms stay within its capacity, hot-key expiry included.",
+    },
+];
+
+fn default_workload(_p: &Params) -> WorkloadSpec {
+    WorkloadSpec {
+        arrival: Arrival::Open,
+        rate_per_s: 2_000.0,
+        think_ms: 0,
+        duration_ms: 6_000,
+        keys: 500,
+        zipf_s: 0.9,
+        bursts: vec![Burst { at_ms: 3_500, for_ms: 1_500, factor: 2.0 }],
+    }
+}
+
+fn default_faults(p: &Params) -> Vec<TimedFault> {
+    if p.int("spares") == 0 {
+        return Vec::new();
+    }
+    let node = Cfg::cache_name(p.int("cache_nodes") as u32);
+    vec![TimedFault { at_ms: p.int("join_at_ms") as u64, fault: Fault::Restart { node } }]
+}
+
+fn swarm_targets(p: &Params) -> Vec<String> {
+    let caches = (p.int("cache_nodes") + p.int("spares")) as u32;
+    let mut out: Vec<String> = (0..p.int("clients")).map(|i| format!("client-{i}")).collect();
+    out.extend((0..caches).map(Cfg::cache_name));
+    out
+}
+
+fn build(s: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>, BuildError> {
+    let world = build_world(s, opts)?;
+    Ok(crate::run::Run::boxed(world, views::views))
+}
+
+/// Builds the world (also used directly by the tests).
+pub fn build_world(s: &Scenario, opts: &BuildOptions) -> Result<World<Node>, BuildError> {
+    let cfg = Cfg::from_params(&s.params, s.strategy.id, &s.workload);
+    let mut specs = Vec::new();
+    for i in 0..cfg.clients {
+        specs.push(NodeSpec::new(format!("client-{i}"), "client", Node::Client(client::Client::new(cfg.clone(), i))));
+    }
+    for i in 0..cfg.caches {
+        let spec = NodeSpec::new(Cfg::cache_name(i), "cache", Node::Cache(cache::Cache::new(cfg.clone(), i)));
+        specs.push(if i >= cfg.initial { spec.spare() } else { spec });
+    }
+    specs.push(NodeSpec::new("db", "db", Node::Db(db::Db::new(cfg.clone()))));
+    prewarm(&mut specs, &cfg, s.seed);
+    let (bound_us, why) = cfg.staleness_bound();
+    let props: Vec<Box<dyn Property<Obs>>> = vec![
+        Box::new(checks::KeyMovement::new(cfg.epsilon)),
+        Box::new(checks::BoundedStaleness::new(bound_us, why)),
+        Box::new(checks::DbUnderCapacity::new(cfg.db_capacity_qps)),
+    ];
+    let wc = WorldConfig {
+        seed: s.seed,
+        horizon: SimTime::from_ms(s.horizon_ms()),
+        budget: opts.budget,
+        keep_trace: opts.keep_trace,
+        link: Default::default(),
+        series_interval_ms: 100,
+    };
+    World::new(wc, specs, props, s.faults.clone())
+}
+
+/// Most keys pre-loaded into the cache at the start.
+const PREWARM_MAX_KEYS: u64 = 20_000;
+
+/// Starts the run with a warm cache, as a production tier is: every node holds the keys it
+/// (or replicates) under the initial membership (up to its capacity), with the initial value and
+/// expiry times spread over one TTL so that they do not all lapse at once.
+fn prewarm(specs: &mut [NodeSpec<Node>], cfg: &Cfg, seed: u64) {
+    let members: std::collections::BTreeSet<u32> = (0..cfg.initial).collect();
+    let placement = AnyPlacement::build(cfg.scheme, &members);
+    let mut rng = Prng::new(seed).fork("prewarm");
+    for key in 0..cfg.workload.keys.min(PREWARM_MAX_KEYS) {
+        let Some(m) = placement.owner(key) else {
+            continue;
+        };
+        let Some(NodeSpec { actor: Node::Cache(c), .. }) = specs.get_mut((cfg.cache_base + m) as usize) else {
+            continue;
+        };
+        if c.store.len() < cfg.capacity {
+            let expires = SimTime(rng.below(cfg.ttl.0.max(1)));
+            c.store.put(key, store::Entry { val: 0, expires, delta_us: cfg.db_query.0, dirty: false });
+        }
+    }
+}
+
+pub const DEF: SystemDef = SystemDef {
+    id: "distributed-cache",
+    number: 3,
+    title: "Distributed cache",
+    theme: "Request path and caching",
+    question: "How do you spread a hot working set over a changing cluster of cache nodes in front of a slow database without losing freshness or flooding the database?",
+    strategies: STRATEGIES,
+    params: PARAMS,
+    checks: CHECKS,
+    swarm_faults: &[FaultKind::Crash, FaultKind::Partition, FaultKind::Pause, FaultKind::Clog, FaultKind::Loss],
+    drain_ms: 1_000,
+    default_workload,
+    default_faults,
+    swarm_targets,
+    build,
+    explainer: EXPLAINER,
+    estimates,
+};
+
+/// Back-of-the-envelope figures: cache memory, hit ratio needed to protect the database.
+fn estimates(s: &Scenario) -> Vec<Estimate> {
+    let p = &s.params;
+    let rate = s.workload.rate_per_s;
+    let db_capacity = p.float("db_capacity_qps");
+    let needed_hit = if rate > 0.0 { (1.0 - db_capacity / rate).max(0.0) } else { 0.0 };
+    let mut out = estimate::workload(s);
+    out.extend([
+        Estimate::new(
+            "Hit ratio needed",
+            format!("{:.0} %", needed_hit * 100.0),
+            "1 − DB capacity / read rate, or the DB saturates",
+        ),
+        Estimate::new(
+            "Keys moved on a join (consistent)",
+            format!("≈ {:.0} %", 100.0 / (p.int("cache_nodes") + 1) as f64),
+            "1 / (n + 1) of the keys",
+        ),
+        Estimate::new(
+            "Keys moved on a join (modulo)",
+            format!("≈ {:.0} %", 100.0 * p.int("cache_nodes") as f64 / (p.int("cache_nodes") + 1) as f64),
+            "n / (n + 1) of the keys",
+        ),
+        Estimate::new("1 M profiles × 1 KB", estimate::bytes(1e9), "fits in the RAM of a few cache nodes"),
+    ]);
+    out
+}
