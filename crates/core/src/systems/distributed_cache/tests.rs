@@ -295,7 +295,8 @@ fn report_showme() {
             TimedFault { at_ms: back, fault: Fault::Restart { node: n.into() } },
         ]
     };
-    let cases: Vec<(&str, Vec<(&str, ParamValue)>, Option<Vec<TimedFault>>)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, ParamValue)>, Option<Vec<TimedFault>>);
+    let cases: Vec<Case> = vec![
         ("consistent", vec![("stampede", Text("none".into()))], Some(vec![])),
         ("consistent", vec![("stampede", Text("early-expiry".into()))], Some(vec![])),
         ("consistent", vec![("write_policy", Text("write-back".into()))], Some(crash("cache-1", 3000, 3300))),
