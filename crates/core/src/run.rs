@@ -25,6 +25,9 @@ pub trait Simulation {
     /// Handles one event; false when the run is over.
     fn step(&mut self) -> bool;
     fn run_until(&mut self, t: SimTime) -> Stop;
+    /// Runs toward `t` while the total event count stays below `cap`; `None` when the cap
+    /// stopped it (the playground's per-frame budget).
+    fn run_until_capped(&mut self, t: SimTime, cap: u64) -> Option<Stop>;
     /// Runs to the end and judges end-of-run checks.
     fn run_to_end(&mut self) -> Stop;
     fn stopped(&self) -> Option<Stop>;
@@ -77,6 +80,9 @@ impl<A: Actor> Simulation for Run<A> {
     }
     fn run_until(&mut self, t: SimTime) -> Stop {
         self.world.run_until(t)
+    }
+    fn run_until_capped(&mut self, t: SimTime, cap: u64) -> Option<Stop> {
+        self.world.run_until_capped(t, cap)
     }
     fn run_to_end(&mut self) -> Stop {
         self.world.run_to_end()

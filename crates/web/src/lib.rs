@@ -5,6 +5,7 @@
 pub mod app;
 pub mod pages;
 pub mod panic_panel;
+pub mod play;
 pub mod route;
 
 /// Installs the panic panel and renders the app into `#app` (or the body).

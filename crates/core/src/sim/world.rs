@@ -309,16 +309,26 @@ impl<A: Actor> World<A> {
 
     /// Runs until virtual time `until` (inclusive), the horizon, the budget, or idleness.
     pub fn run_until(&mut self, until: SimTime) -> Stop {
+        self.run_until_capped(until, u64::MAX).unwrap_or(Stop::Budget)
+    }
+
+    /// Like [`run_until`](Self::run_until), but handles events only while the total event
+    /// count is below `cap`; `None` means the cap stopped it first (a frame budget, not
+    /// the run's own budget).
+    pub fn run_until_capped(&mut self, until: SimTime, cap: u64) -> Option<Stop> {
         loop {
             if let Some(stop) = self.stopped {
-                return stop;
+                return Some(stop);
+            }
+            if self.events >= cap {
+                return None;
             }
             match self.queue.peek_time() {
-                None => return self.halt(Stop::Idle),
-                Some(t) if t > self.horizon => return self.halt(Stop::Horizon),
+                None => return Some(self.halt(Stop::Idle)),
+                Some(t) if t > self.horizon => return Some(self.halt(Stop::Horizon)),
                 Some(t) if t > until => {
-                    self.now = until;
-                    return Stop::Time;
+                    self.now = self.now.max(until);
+                    return Some(Stop::Time);
                 }
                 Some(_) => {
                     self.step();

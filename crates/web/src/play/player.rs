@@ -1,0 +1,255 @@
+//! The player: one running simulation plus what the UI needs around it — advancing by a
+//! budget of virtual time and events per frame (so no speed setting can freeze the page),
+//! seeking by restoring the nearest snapshot and replaying, and recording every clicked
+//! fault in the scenario, so the share link replays exactly what the user saw.
+//!
+//! Faults clicked mid-run are scheduled at the next whole millisecond (the unit links
+//! carry) and the kernel runs faults first at their instant, so replaying the link from
+//! time zero meets each fault at the same point in the event order.
+
+use sdlab_core::catalog::{self, BuildOptions};
+use sdlab_core::run::Simulation;
+use sdlab_core::scenario::Scenario;
+use sdlab_core::sim::fault::{Fault, TimedFault};
+use sdlab_core::sim::time::{SimDuration, SimTime};
+use sdlab_core::sim::workload::Burst;
+
+/// Recent trace events kept for the log and the sequence diagram.
+pub const KEEP_TRACE: usize = 600;
+/// Most snapshots kept for seeking.
+pub const MAX_SNAPSHOTS: usize = 48;
+
+pub struct Player {
+    scenario: Scenario,
+    sim: Box<dyn Simulation>,
+    snapshots: Vec<Box<dyn Simulation>>,
+    snapshot_every: SimDuration,
+}
+
+impl Player {
+    pub fn new(scenario: Scenario) -> Result<Player, String> {
+        let sim = build(&scenario)?;
+        let horizon = sim.horizon().micros().max(1);
+        let snapshot_every = SimDuration((horizon / MAX_SNAPSHOTS as u64).max(50_000));
+        let first = sim.snapshot();
+        Ok(Player { scenario, sim, snapshots: vec![first], snapshot_every })
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn sim(&self) -> &dyn Simulation {
+        self.sim.as_ref()
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.sim.now()
+    }
+
+    pub fn horizon(&self) -> SimTime {
+        self.sim.horizon()
+    }
+
+    pub fn finished(&self) -> bool {
+        self.sim.stopped().is_some()
+    }
+
+    /// Advances virtual time by `dt` (to a whole millisecond, the unit links carry),
+    /// handling at most `max_events` events. Returns how many events ran and whether the
+    /// budget cut the advance short.
+    pub fn advance(&mut self, dt: SimDuration, max_events: u64) -> (u64, bool) {
+        let target = SimTime((self.sim.now() + dt).micros() / 1_000 * 1_000);
+        let start = self.sim.events();
+        let cap = start.saturating_add(max_events);
+        let mut capped = false;
+        while self.sim.now() < target && self.sim.stopped().is_none() {
+            let next_snap = self.next_snapshot_time();
+            match self.sim.run_until_capped(target.min(next_snap), cap) {
+                None => {
+                    capped = true;
+                    break;
+                }
+                Some(_) => {
+                    if self.sim.now() >= next_snap {
+                        self.take_snapshot();
+                    }
+                }
+            }
+        }
+        if self.sim.stopped().is_some() {
+            self.sim.run_to_end();
+        }
+        (self.sim.events() - start, capped)
+    }
+
+    fn next_snapshot_time(&self) -> SimTime {
+        let last = self.snapshots.last().map_or(SimTime::ZERO, |s| s.now());
+        last + self.snapshot_every
+    }
+
+    fn take_snapshot(&mut self) {
+        if self.snapshots.len() < MAX_SNAPSHOTS * 2 {
+            self.snapshots.push(self.sim.snapshot());
+        }
+    }
+
+    /// Handles exactly one event (the "step" button).
+    pub fn step(&mut self) -> bool {
+        let moved = self.sim.step();
+        if !moved {
+            self.sim.run_to_end();
+        }
+        moved
+    }
+
+    /// Puts the run at virtual time `t`: from the latest snapshot at or before `t`,
+    /// replaying forward. Deterministic, so the result equals a run straight to `t`.
+    pub fn seek(&mut self, t: SimTime) {
+        let t = t.min(self.horizon());
+        if t < self.sim.now() || self.sim.stopped().is_some() {
+            let base = self.snapshots.iter().rev().find(|s| s.now() <= t).map(|s| s.snapshot());
+            self.sim = match base {
+                Some(s) => s,
+                None => match build(&self.scenario) {
+                    Ok(s) => s,
+                    Err(_) => return,
+                },
+            };
+        }
+        self.sim.run_until(t);
+        if self.sim.stopped().is_some() {
+            self.sim.run_to_end();
+        }
+    }
+
+    /// Rebuilds from scratch (the reset button).
+    pub fn reset(&mut self) {
+        self.seek(SimTime::ZERO);
+    }
+
+    /// Records a fault at the next whole millisecond and applies it to the live run and to
+    /// every snapshot (all are earlier, so they meet it at the same point).
+    pub fn inject(&mut self, fault: Fault) -> Result<TimedFault, String> {
+        let at_ms = self.sim.now().micros().div_ceil(1_000);
+        let timed = TimedFault { at_ms, fault };
+        if self.scenario.faults.len() >= sdlab_core::scenario::MAX_FAULTS {
+            return Err(format!("a scenario holds at most {} faults", sdlab_core::scenario::MAX_FAULTS));
+        }
+        self.sim.inject(timed.clone()).map_err(|e| e.to_string())?;
+        for s in &mut self.snapshots {
+            let _ = s.inject(timed.clone());
+        }
+        self.scenario.faults.push(timed.clone());
+        Ok(timed)
+    }
+
+    /// A traffic spike: the workload's rate × `factor` for `for_ms` from now. The workload
+    /// is part of the built world, so this rebuilds and replays to the current time.
+    pub fn spike(&mut self, factor: f64, for_ms: u64) -> Result<(), String> {
+        let now = self.sim.now();
+        let at_ms = now.micros().div_ceil(1_000);
+        let mut scenario = self.scenario.clone();
+        if scenario.workload.bursts.len() >= sdlab_core::sim::workload::MAX_BURSTS {
+            return Err("this scenario already has the most bursts it can hold".into());
+        }
+        scenario.workload.bursts.push(Burst { at_ms, for_ms, factor });
+        scenario.workload.validate()?;
+        let mut fresh = Player::new(scenario)?;
+        fresh.seek(now);
+        *self = fresh;
+        Ok(())
+    }
+
+    /// Moves to the next whole millisecond if a step left the run mid-millisecond, so the
+    /// playhead a link carries is exactly where the run stands.
+    pub fn align_to_ms(&mut self) {
+        let now = self.sim.now().micros();
+        if now % 1_000 != 0 && self.sim.stopped().is_none() {
+            self.sim.run_until(SimTime(now.div_ceil(1_000) * 1_000));
+        }
+    }
+
+    /// The scenario as it stands, with the playhead at the current time (call
+    /// [`align_to_ms`](Self::align_to_ms) first).
+    pub fn share_link(&self) -> String {
+        let mut s = self.scenario.clone();
+        s.playhead_ms = Some(self.sim.now().micros() / 1_000);
+        s.link()
+    }
+}
+
+fn build(scenario: &Scenario) -> Result<Box<dyn Simulation>, String> {
+    catalog::build(scenario, &BuildOptions { keep_trace: KEEP_TRACE, ..BuildOptions::default() }).map_err(|e| e.0)
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use sdlab_core::catalog::CATALOG;
+
+    fn player(system: &str) -> Player {
+        let def = catalog::find(system).unwrap();
+        Player::new(Scenario::from_spec(&def.default_spec()).unwrap()).unwrap()
+    }
+
+    /// The share-link promise: play in frames, click a fault, copy the link; a fresh
+    /// player opened on that link and sought to its playhead shows the same trace hash and
+    /// the same metrics.
+    #[test]
+    fn shared_link_replays_what_the_user_saw() {
+        for def in CATALOG {
+            let mut p = player(def.id);
+            for _ in 0..40 {
+                p.advance(SimDuration::from_ms(16), 5_000);
+            }
+            let node = p.sim().node_names().last().cloned().unwrap();
+            p.inject(Fault::Crash { node: node.clone() }).unwrap();
+            for _ in 0..30 {
+                p.advance(SimDuration::from_ms(16), 5_000);
+            }
+            p.step();
+            p.align_to_ms();
+            let link = p.share_link();
+            let opened = Scenario::from_link(&link).unwrap();
+            let playhead = SimTime::from_ms(opened.playhead_ms.unwrap());
+            assert_eq!(playhead, p.now(), "{}", def.id);
+            let mut q = Player::new(opened).unwrap();
+            q.seek(playhead);
+            assert_eq!(q.sim().trace_hash(), p.sim().trace_hash(), "{}: hash at the playhead", def.id);
+            assert_eq!(q.sim().events(), p.sim().events(), "{}", def.id);
+            assert_eq!(q.sim().metrics().counters, p.sim().metrics().counters, "{}", def.id);
+        }
+    }
+
+    #[test]
+    fn seeking_back_and_forth_is_the_same_as_running_straight() {
+        let mut p = player("rate-limiter");
+        p.advance(SimDuration::from_ms(2_500), u64::MAX);
+        let (h, e) = (p.sim().trace_hash(), p.sim().events());
+        p.seek(SimTime::from_ms(700));
+        assert!(p.now() == SimTime::from_ms(700));
+        p.seek(SimTime::from_ms(2_500));
+        assert_eq!((p.sim().trace_hash(), p.sim().events()), (h, e));
+        let mut fresh = player("rate-limiter");
+        fresh.seek(SimTime::from_ms(2_500));
+        assert_eq!(fresh.sim().trace_hash(), h);
+    }
+
+    #[test]
+    fn a_frame_never_runs_more_than_its_budget() {
+        let mut p = player("distributed-cache");
+        let (ran, capped) = p.advance(SimDuration::from_secs(60), 1_000);
+        assert!(ran <= 1_000 && capped, "{ran}");
+    }
+
+    #[test]
+    fn a_spike_is_recorded_in_the_workload() {
+        let mut p = player("url-shortener");
+        p.advance(SimDuration::from_ms(500), u64::MAX);
+        let before = p.scenario().workload.bursts.len();
+        p.spike(3.0, 500).unwrap();
+        assert_eq!(p.scenario().workload.bursts.len(), before + 1);
+        assert_eq!(p.now(), SimTime::from_ms(500));
+    }
+}
