@@ -21,4 +21,4 @@ pub use net::{Latency, LinkConfig};
 pub use node::{Actor, Ctx, Message};
 pub use rng::Prng;
 pub use time::{SimDuration, SimTime};
-pub use world::{NodeSpec, Stop, World, WorldConfig};
+pub use world::{Flight, NodeSpec, Stop, World, WorldConfig};

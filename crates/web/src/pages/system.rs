@@ -1,12 +1,37 @@
-//! A system page, minimal for now: it opens the scenario in the link (or the system's
-//! default), runs it to the end in the browser, and shows the trace hash and the checks —
-//! the same numbers `sdlab run` prints natively. A bad link shows what is wrong, keeps
-//! the raw text, and falls back to the default scenario.
+//! The system page: the live playground for one system. The scenario comes from the link
+//! (or the system's defaults); a [`Player`] runs it frame by frame under a per-frame
+//! event budget; the topology, checks, log and views redraw a few times a second while
+//! the canvas animates messages every frame. Controls, parameters and clicked faults all
+//! change the scenario, so "Copy link" always reproduces what is on screen.
 
-use sdlab_core::catalog::{self, BuildOptions};
-use sdlab_core::run::{run_validated, RunReport};
-use sdlab_core::scenario::{Scenario, ScenarioError};
+use crate::play::checks::ChecksPanel;
+use crate::play::controls::{Controls, SPEEDS};
+use crate::play::event_log::{important, EventLog};
+use crate::play::fault_panel::{Action, FaultPanel};
+use crate::play::params_form::ParamsForm;
+use crate::play::player::Player;
+use crate::play::topology::{draw_flights, Selection, TopologyView};
+use crate::route::Route;
+use gloo::events::EventListener;
+use gloo::render::{request_animation_frame, AnimationFrame};
+use sdlab_core::catalog;
+use sdlab_core::run::hash_hex;
+use sdlab_core::scenario::params::ParamValue;
+use sdlab_core::scenario::{link, Scenario, ScenarioError, ScenarioSpec};
+use sdlab_core::sim::time::{SimDuration, SimTime};
+use sdlab_core::view::Topology;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
+
+/// Most kernel events one animation frame may run: keeps every frame short at any speed.
+const FRAME_EVENT_BUDGET: u64 = 30_000;
+/// How often the DOM parts (topology, checks, log) redraw while playing.
+const RENDER_EVERY_MS: f64 = 200.0;
+/// Most messages drawn on the canvas.
+const MAX_FLIGHTS: usize = 4_000;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -14,66 +39,482 @@ pub struct Props {
     pub link: Option<String>,
 }
 
-/// The scenario to open, plus the error that made us fall back to defaults, if any.
-fn open(id: &str, link: Option<&str>) -> Result<(Scenario, Option<ScenarioError>), String> {
+/// Everything that lives between frames.
+pub struct Live {
+    pub player: Player,
+    pub playing: bool,
+    pub speed_index: usize,
+    last_frame: Option<f64>,
+    last_render: f64,
+    topology: Topology,
+    pub selected: Option<Selection>,
+    pub message: String,
+    pub announce: String,
+    announced_seq: Option<u64>,
+    pub capped: bool,
+    pub help_open: bool,
+    pub share_url: String,
+}
+
+impl Live {
+    fn new(player: Player) -> Live {
+        let topology = player.sim().topology();
+        Live {
+            player,
+            playing: false,
+            speed_index: 3,
+            last_frame: None,
+            last_render: 0.0,
+            topology,
+            selected: None,
+            message: String::new(),
+            announce: String::new(),
+            announced_seq: None,
+            capped: false,
+            help_open: false,
+            share_url: String::new(),
+        }
+    }
+
+    fn speed(&self) -> f64 {
+        SPEEDS[self.speed_index.min(SPEEDS.len() - 1)]
+    }
+
+    /// Refreshes cached display data and picks the latest important event to announce.
+    fn refresh(&mut self) {
+        self.topology = self.player.sim().topology();
+        let names = self.player.sim().node_names();
+        if let Some(e) = self.player.sim().recent_trace().iter().rev().find(|e| important(e)) {
+            if self.announced_seq != Some(e.seq) {
+                self.announced_seq = Some(e.seq);
+                self.announce = crate::play::event_log::describe(e, &names);
+            }
+        }
+    }
+}
+
+/// Opens the scenario a page was asked for, falling back to defaults on a bad link.
+pub fn open(id: &str, link_text: Option<&str>) -> Result<(Scenario, Option<ScenarioError>), String> {
     let def = catalog::find(id).ok_or_else(|| format!("There is no system called {id:?} in the catalog."))?;
     let default = || Scenario::from_spec(&def.default_spec()).map_err(|e| e.to_string());
-    match link {
+    match link_text {
         None => Ok((default()?, None)),
         Some(l) => match Scenario::from_link(l) {
             Ok(s) if s.def.id == def.id => Ok((s, None)),
             Ok(s) => {
-                Ok((default()?, Some(ScenarioError::Invalid(format!("the link is for {}, not {}", s.def.id, def.id)))))
+                let e = ScenarioError::Invalid(format!("the link is for {}, not {}", s.def.id, def.id));
+                Ok((default()?, Some(e)))
             }
             Err(e) => Ok((default()?, Some(e))),
         },
     }
 }
 
+type Shared = Rc<RefCell<Result<Live, String>>>;
+
+fn start(id: &str, link_text: Option<&str>) -> (Result<Live, String>, Option<ScenarioError>) {
+    match open(id, link_text) {
+        Err(e) => (Err(e), None),
+        Ok((scenario, err)) => {
+            let playhead = scenario.playhead_ms;
+            match Player::new(scenario) {
+                Err(e) => (Err(e), err),
+                Ok(mut player) => {
+                    if let Some(ms) = playhead {
+                        player.seek(SimTime::from_ms(ms));
+                    }
+                    let mut live = Live::new(player);
+                    live.refresh();
+                    (Ok(live), err)
+                }
+            }
+        }
+    }
+}
+
+/// Navigates to a new scenario (a parameter, seed or strategy changed).
+fn navigate(spec: &ScenarioSpec) {
+    let href = Route::System { id: spec.system.clone(), link: Some(link::encode(spec)) }.href();
+    let _ = gloo::utils::window().location().set_hash(&href);
+}
+
+fn with_live(shared: &Shared, f: impl FnOnce(&mut Live)) {
+    if let Ok(live) = shared.borrow_mut().as_mut() {
+        f(live);
+    }
+}
+
+struct Loop {
+    shared: Shared,
+    canvas: NodeRef,
+    force: UseForceUpdateHandle,
+    frame: RefCell<Option<AnimationFrame>>,
+    stopped: Cell<bool>,
+    reduced_motion: bool,
+}
+
+fn schedule(l: Rc<Loop>) {
+    let next = l.clone();
+    let handle = request_animation_frame(move |ts| tick(next, ts));
+    *l.frame.borrow_mut() = Some(handle);
+}
+
+fn tick(l: Rc<Loop>, ts: f64) {
+    if l.stopped.get() {
+        return;
+    }
+    let mut render = false;
+    if let Ok(live) = l.shared.borrow_mut().as_mut() {
+        let dt = live.last_frame.map_or(0.0, |t| (ts - t).clamp(0.0, 100.0));
+        live.last_frame = Some(ts);
+        if live.playing {
+            let (_, capped) = live.player.advance(SimDuration::from_ms_f64(dt * live.speed()), FRAME_EVENT_BUDGET);
+            live.capped = capped;
+            if live.player.finished() {
+                live.playing = false;
+                render = true;
+            }
+        }
+        let due = ts - live.last_render >= RENDER_EVERY_MS;
+        if live.playing && due {
+            render = true;
+        }
+        if !l.reduced_motion || render || !live.playing {
+            let flights = live.player.sim().in_flight(MAX_FLIGHTS);
+            draw_flights(&l.canvas, &live.topology, &flights, live.player.now());
+        }
+        if render {
+            live.last_render = ts;
+            live.refresh();
+        }
+    }
+    if render {
+        l.force.force_update();
+    }
+    schedule(l);
+}
+
+fn reduced_motion() -> bool {
+    gloo::utils::window()
+        .match_media("(prefers-reduced-motion: reduce)")
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.matches())
+}
+
 #[component]
 pub fn SystemPage(props: &Props) -> Html {
-    let opened = use_memo((props.id.clone(), props.link.clone()), |(id, link)| open(id, link.as_deref()));
-    let report = use_state(|| None::<RunReport>);
-    let (scenario, link_error) = match &*opened {
-        Ok(pair) => pair.clone(),
+    let started = use_memo((props.id.clone(), props.link.clone()), |(id, l)| {
+        let (live, err) = start(id, l.as_deref());
+        (Rc::new(RefCell::new(live)) as Shared, err)
+    });
+    let shared: Shared = started.0.clone();
+    let link_error = started.1.clone();
+    let force = use_force_update();
+    let canvas = use_node_ref();
+    {
+        let (shared, canvas, force) = (shared.clone(), canvas.clone(), force.clone());
+        use_effect_with((props.id.clone(), props.link.clone()), move |_| {
+            let l = Rc::new(Loop { shared, canvas, force, frame: RefCell::new(None), stopped: Cell::new(false), reduced_motion: reduced_motion() });
+            schedule(l.clone());
+            move || {
+                l.stopped.set(true);
+                l.frame.borrow_mut().take();
+            }
+        });
+    }
+    {
+        let (shared, force) = (shared.clone(), force.clone());
+        use_effect_with((props.id.clone(), props.link.clone()), move |_| {
+            let listener = EventListener::new(&gloo::utils::document(), "keydown", move |e| {
+                let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
+                if typing(e) || e.ctrl_key() || e.meta_key() || e.alt_key() {
+                    return;
+                }
+                let handled = shortcut(&shared, &e.key());
+                if handled {
+                    e.prevent_default();
+                    force.force_update();
+                }
+            });
+            move || drop(listener)
+        });
+    }
+
+    let borrowed = shared.borrow();
+    let live = match &*borrowed {
+        Ok(live) => live,
         Err(msg) => {
-            return html! { <section class="notice" data-testid="not-found"><h2>{ "Unknown system" }</h2><p>{ msg }</p><a href="#/">{ "Back to the catalog" }</a></section> }
+            return html! {
+                <section class="notice" data-testid="not-found"><h2>{ "Cannot open this system" }</h2><p>{ msg }</p><a href="#/">{ "Back to the catalog" }</a></section>
+            }
         }
     };
-    let onrun = {
-        let report = report.clone();
-        let scenario = scenario.clone();
-        Callback::from(move |_| report.set(run_validated(&scenario, &BuildOptions::default()).ok()))
-    };
+    let scenario = live.player.scenario();
     let def = scenario.def;
+    let sim = live.player.sim();
+    let finished = live.player.finished();
+    let now_ms = live.player.now().as_ms();
+    let horizon_ms = live.player.horizon().as_ms();
+
+    let act = |f: Rc<dyn Fn(&mut Live)>| {
+        let (shared, force) = (shared.clone(), force.clone());
+        move || {
+            with_live(&shared, |l| f(l));
+            force.force_update();
+        }
+    };
+    let on_toggle = {
+        let f = act(Rc::new(|l: &mut Live| {
+            if !l.player.finished() {
+                l.playing = !l.playing;
+                l.last_frame = None;
+            }
+        }));
+        Callback::from(move |_| f())
+    };
+    let on_step = {
+        let f = act(Rc::new(|l: &mut Live| {
+            l.playing = false;
+            l.player.step();
+            l.refresh();
+        }));
+        Callback::from(move |_| f())
+    };
+    let on_reset = {
+        let f = act(Rc::new(|l: &mut Live| {
+            l.playing = false;
+            l.player.reset();
+            l.refresh();
+        }));
+        Callback::from(move |_| f())
+    };
+    let on_speed = {
+        let (shared, force) = (shared.clone(), force.clone());
+        Callback::from(move |i: usize| {
+            with_live(&shared, |l| l.speed_index = i.min(SPEEDS.len() - 1));
+            force.force_update();
+        })
+    };
+    let spec_now = scenario.to_spec();
+    let on_seed = {
+        let spec = spec_now.clone();
+        Callback::from(move |seed: u64| {
+            let mut s = spec.clone();
+            s.seed = seed;
+            s.playhead_ms = None;
+            navigate(&s);
+        })
+    };
+    let on_strategy = {
+        let spec = spec_now.clone();
+        Callback::from(move |id: String| {
+            let mut s = spec.clone();
+            s.strategy = Some(id);
+            s.playhead_ms = None;
+            navigate(&s);
+        })
+    };
+    let on_param = {
+        let spec = spec_now.clone();
+        Callback::from(move |(key, value): (&'static str, ParamValue)| {
+            let mut s = spec.clone();
+            s.params.insert(key.to_string(), value);
+            s.playhead_ms = None;
+            s.workload = None; // the workload follows the parameters
+            navigate(&s);
+        })
+    };
+    let on_share = {
+        let (shared, force) = (shared.clone(), force.clone());
+        Callback::from(move |_| {
+            with_live(&shared, |l| {
+                l.playing = false;
+                l.player.align_to_ms();
+                l.refresh();
+                let link_text = l.player.share_link();
+                let href = Route::System { id: l.player.scenario().def.id.to_string(), link: Some(link_text) }.href();
+                let loc = gloo::utils::window().location();
+                let base = format!("{}{}", loc.origin().unwrap_or_default(), loc.pathname().unwrap_or_default());
+                l.share_url = format!("{base}{href}");
+                if let Ok(history) = gloo::utils::window().history() {
+                    let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&href));
+                }
+                let _ = gloo::utils::window().navigator().clipboard().write_text(&l.share_url);
+                l.message = "Link copied: it replays this exact run, playhead included.".into();
+            });
+            force.force_update();
+        })
+    };
+    let on_select = {
+        let (shared, force) = (shared.clone(), force.clone());
+        Callback::from(move |s: Selection| {
+            with_live(&shared, |l| l.selected = if l.selected == Some(s) { None } else { Some(s) });
+            force.force_update();
+        })
+    };
+    let on_action = {
+        let (shared, force) = (shared.clone(), force.clone());
+        Callback::from(move |a: Action| {
+            with_live(&shared, |l| {
+                let result = match a.clone() {
+                    Action::Fault(f) => l.player.inject(f).map(|t| format!("Scheduled at {} ms: {}", t.at_ms, t.fault.describe())),
+                    Action::Spike => l.player.spike(5.0, 1_000).map(|_| "Traffic ×5 for one second from now.".to_string()),
+                };
+                l.message = result.unwrap_or_else(|e| format!("Could not do that: {e}"));
+                if !l.playing {
+                    // Show the fault take effect right away.
+                    l.player.advance(SimDuration::from_ms(2), FRAME_EVENT_BUDGET);
+                }
+                l.refresh();
+            });
+            force.force_update();
+        })
+    };
+    let on_jump = {
+        let (shared, force) = (shared.clone(), force.clone());
+        Callback::from(move |at_ms: f64| {
+            with_live(&shared, |l| {
+                l.playing = false;
+                l.player.seek(SimTime((at_ms * 1_000.0).round() as u64));
+                l.refresh();
+            });
+            force.force_update();
+        })
+    };
+    let on_scrub = {
+        let (shared, force) = (shared.clone(), force.clone());
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let Ok(ms) = input.value().parse::<f64>() {
+                with_live(&shared, |l| {
+                    l.playing = false;
+                    l.player.seek(SimTime((ms.max(0.0) * 1_000.0) as u64));
+                    l.refresh();
+                });
+                force.force_update();
+            }
+        })
+    };
+    let close_help = {
+        let f = act(Rc::new(|l: &mut Live| l.help_open = false));
+        Callback::from(move |_| f())
+    };
+
+    let recent = Rc::new(sim.recent_trace());
+    let names = Rc::new(sim.node_names());
+    let checks = sim.checks();
+    let metrics = sim.metrics();
+    let requests = metrics.counter(sdlab_core::metrics::REQUESTS);
+    let errors = metrics.counter(sdlab_core::metrics::ERRORS);
+    let lat = metrics.histogram(sdlab_core::metrics::LATENCY).map(|h| h.summary()).unwrap_or_default();
+
     html! {
-        <section class="system">
-            <h1>{ def.title }</h1>
-            <p class="question">{ def.question }</p>
+        <div class="system-page">
+            <header class="sys-head">
+                <div>
+                    <h1>{ def.title }</h1>
+                    <p class="question">{ def.question }</p>
+                </div>
+                <nav class="sys-links">
+                    <a href={Route::Compare { id: def.id.to_string(), a: None, b: None }.href()}>{ "Compare strategies" }</a>
+                    <a href="#/method">{ "Interview method" }</a>
+                </nav>
+            </header>
             if let Some(err) = link_error {
                 <div class="link-error" role="alert" data-testid="link-error">
                     <strong>{ "This link could not be opened: " }</strong>{ err.to_string() }
-                    <p>{ "The default scenario is shown instead. The link you opened:" }</p>
+                    <p>{ "The default scenario is shown instead. The link as received, to copy or fix:" }</p>
                     <textarea readonly=true rows="3" aria-label="The link as received" data-testid="raw-link" value={props.link.clone().unwrap_or_default()} />
                 </div>
             }
-            <p>{ format!("Strategy: {} · seed {} · {} faults", scenario.strategy.title, scenario.seed, scenario.faults.len()) }</p>
-            <button class="primary" onclick={onrun} data-testid="run">{ "Run scenario" }</button>
-            if let Some(r) = &*report {
-                <dl class="run-summary">
-                    <dt>{ "Trace hash" }</dt><dd data-testid="trace-hash">{ &r.trace_hash }</dd>
-                    <dt>{ "Events" }</dt><dd>{ r.events }</dd>
-                    <dt>{ "Simulated time" }</dt><dd data-testid="sim-time">{ format!("{:.1} ms", r.sim_time_ms) }</dd>
-                </dl>
-                <ul class="checks" data-testid="checks">
-                    { for r.checks.iter().map(|c| html! {
-                        <li data-check={c.name.clone()} data-ok={c.ok.to_string()} class={if c.ok { "ok" } else { "bad" }}>
-                            <strong>{ if c.ok { "✓ " } else { "✗ " } }{ &c.name }</strong>{ " — " }{ &c.detail }
-                        </li>
-                    }) }
-                </ul>
+            <Controls playing={live.playing} finished={finished} speed_index={live.speed_index} seed={scenario.seed}
+                      strategy={scenario.strategy.id} strategies={def.strategies}
+                      {on_toggle} {on_step} {on_reset} {on_speed} {on_seed} {on_strategy} {on_share} />
+            if !live.share_url.is_empty() {
+                <label class="share">
+                    <span>{ "Share this run" }</span>
+                    <input readonly=true value={live.share_url.clone()} data-testid="share-url" aria-label="Link to this run" />
+                </label>
             }
-            <p class="hint">{ "The same scenario gives the same trace hash natively: `sdlab run --link <link>` prints it too." }</p>
-        </section>
+            <div class="timeline-bar">
+                <label class="scrub">
+                    <span class="visually-hidden">{ "Playhead" }</span>
+                    <input type="range" min="0" max={format!("{horizon_ms:.0}")} step="1" value={format!("{now_ms:.0}")}
+                           oninput={on_scrub} data-testid="scrubber" aria-label="Playhead (virtual time in ms)" />
+                </label>
+                <dl class="status">
+                    <dt>{ "time" }</dt><dd data-testid="sim-time">{ format!("{now_ms:.1} ms") }</dd>
+                    <dt>{ "of" }</dt><dd>{ format!("{horizon_ms:.0} ms") }</dd>
+                    <dt>{ "events" }</dt><dd data-testid="events">{ sim.events() }</dd>
+                    <dt>{ "trace" }</dt><dd data-testid="trace-hash">{ hash_hex(sim.trace_hash()) }</dd>
+                    <dt>{ "requests" }</dt><dd>{ requests }</dd>
+                    <dt>{ "errors" }</dt><dd>{ errors }</dd>
+                    <dt>{ "p50 / p99" }</dt><dd>{ format!("{:.1} / {:.1} ms", lat.p50 as f64 / 1e3, lat.p99 as f64 / 1e3) }</dd>
+                </dl>
+                if live.capped { <p class="hint" role="status">{ "Running as fast as this device allows: the simulation is capped per frame so the page stays responsive." }</p> }
+            </div>
+            <div class="play-grid">
+                <div class="main-col">
+                    <TopologyView topology={live.topology.clone()} selected={live.selected} on_select={on_select} canvas={canvas.clone()} />
+                    <FaultPanel topology={live.topology.clone()} selected={live.selected} {on_action} message={live.message.clone()} />
+                </div>
+                <div class="side-col">
+                    <ChecksPanel results={checks} defs={def.checks} finished={finished} {on_jump} />
+                    <EventLog events={recent} names={names} announce={live.announce.clone()} />
+                </div>
+            </div>
+            <ParamsForm specs={def.params} values={scenario.params.clone()} on_change={on_param} />
+            if live.help_open {
+                <div class="help" role="dialog" aria-modal="false" aria-labelledby="help-h" data-testid="help">
+                    <h2 id="help-h">{ "Keyboard shortcuts" }</h2>
+                    <dl>
+                        <dt>{ "Space" }</dt><dd>{ "play / pause" }</dd>
+                        <dt>{ "→" }</dt><dd>{ "step one event" }</dd>
+                        <dt>{ "←" }</dt><dd>{ "back 100 ms" }</dd>
+                        <dt>{ "+ / −" }</dt><dd>{ "faster / slower" }</dd>
+                        <dt>{ "?" }</dt><dd>{ "this help" }</dd>
+                    </dl>
+                    <button onclick={close_help}>{ "Close" }</button>
+                </div>
+            }
+        </div>
     }
+}
+
+/// Whether the key went to a text field (shortcuts must not steal typing).
+fn typing(e: &KeyboardEvent) -> bool {
+    e.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
+}
+
+/// Applies a keyboard shortcut; false when the key is not one.
+fn shortcut(shared: &Shared, key: &str) -> bool {
+    let mut handled = true;
+    with_live(shared, |l| match key {
+        " " => {
+            if !l.player.finished() {
+                l.playing = !l.playing;
+                l.last_frame = None;
+            }
+        }
+        "ArrowRight" => {
+            l.playing = false;
+            l.player.step();
+            l.refresh();
+        }
+        "ArrowLeft" => {
+            l.playing = false;
+            let back = l.player.now().micros().saturating_sub(100_000);
+            l.player.seek(SimTime(back / 1_000 * 1_000));
+            l.refresh();
+        }
+        "+" | "=" => l.speed_index = (l.speed_index + 1).min(SPEEDS.len() - 1),
+        "-" | "_" => l.speed_index = l.speed_index.saturating_sub(1),
+        "?" => l.help_open = !l.help_open,
+        "Escape" => l.help_open = false,
+        _ => handled = false,
+    });
+    handled
 }

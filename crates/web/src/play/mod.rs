@@ -1,4 +1,10 @@
 //! The live playground: a [`player::Player`] owns the running simulation and its
 //! snapshots; the components here draw it and turn clicks into scenario changes.
 
+pub mod checks;
+pub mod controls;
+pub mod event_log;
+pub mod fault_panel;
+pub mod params_form;
 pub mod player;
+pub mod topology;

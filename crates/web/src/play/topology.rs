@@ -1,0 +1,178 @@
+//! The topology: nodes and links in SVG (clickable, focusable, labelled), with the
+//! messages in flight drawn on a Canvas 2D layer above (see [`draw_flights`]) so thousands
+//! of moving dots never touch the DOM. The wrapper keeps a fixed 5:3 aspect ratio, so SVG
+//! and canvas share one coordinate system.
+
+use sdlab_core::sim::time::SimTime;
+use sdlab_core::sim::Flight;
+use sdlab_core::view::Topology;
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use yew::prelude::*;
+
+pub const VIEW_W: f64 = 1000.0;
+pub const VIEW_H: f64 = 600.0;
+
+/// What the user picked to act on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Selection {
+    Node(u32),
+    Link(u32, u32),
+}
+
+#[derive(Properties, PartialEq)]
+pub struct TopologyProps {
+    pub topology: Topology,
+    pub selected: Option<Selection>,
+    pub on_select: Callback<Selection>,
+    pub canvas: NodeRef,
+}
+
+fn radius(nodes: usize) -> f64 {
+    match nodes {
+        0..=12 => 22.0,
+        13..=30 => 15.0,
+        31..=60 => 10.0,
+        _ => 7.0,
+    }
+}
+
+fn pos(x: f32, y: f32) -> (f64, f64) {
+    (40.0 + f64::from(x) * (VIEW_W - 80.0), 30.0 + f64::from(y) * (VIEW_H - 70.0))
+}
+
+#[component]
+pub fn TopologyView(props: &TopologyProps) -> Html {
+    let t = &props.topology;
+    let r = radius(t.nodes.len());
+    let show_labels = t.nodes.len() <= 40;
+    let position = |id: u32| t.nodes.get(id as usize).map(|n| pos(n.x, n.y)).unwrap_or((0.0, 0.0));
+    let links = t.links.iter().map(|l| {
+        let (x1, y1) = position(l.from);
+        let (x2, y2) = position(l.to);
+        let sel = props.selected == Some(Selection::Link(l.from, l.to));
+        let (a, b) = (&t.nodes[l.from as usize].name, &t.nodes[l.to as usize].name);
+        let label = format!("link {a} – {b}: {}", l.state);
+        let pick = {
+            let cb = props.on_select.clone();
+            let s = Selection::Link(l.from, l.to);
+            Callback::from(move |_: MouseEvent| cb.emit(s))
+        };
+        let key = keyboard_pick(props.on_select.clone(), Selection::Link(l.from, l.to));
+        html! {
+            <g class={classes!("link", l.state.clone(), sel.then_some("selected"))} tabindex="0" role="button"
+               aria-label={label.clone()} onclick={pick} onkeydown={key} data-link={format!("{a}|{b}")}>
+                <title>{ label }</title>
+                <line class="hit" x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
+                <line class="wire" x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
+            </g>
+        }
+    });
+    let nodes = t.nodes.iter().map(|n| {
+        let (x, y) = pos(n.x, n.y);
+        let sel = props.selected == Some(Selection::Node(n.id));
+        let label = format!("{} ({}), {}{}{}", n.name, n.role, n.status, if n.skewed { ", clock skewed" } else { "" },
+            if n.label.is_empty() { String::new() } else { format!(": {}", n.label) });
+        let pick = {
+            let cb = props.on_select.clone();
+            let s = Selection::Node(n.id);
+            Callback::from(move |_: MouseEvent| cb.emit(s))
+        };
+        let key = keyboard_pick(props.on_select.clone(), Selection::Node(n.id));
+        html! {
+            <g class={classes!("node", format!("role-{}", n.role), format!("status-{}", n.status), n.skewed.then_some("skewed"), sel.then_some("selected"))}
+               tabindex="0" role="button" aria-label={label.clone()} aria-pressed={sel.to_string()}
+               onclick={pick} onkeydown={key} data-node={n.name.clone()} data-status={n.status.clone()}>
+                <title>{ label }</title>
+                <circle cx={x.to_string()} cy={y.to_string()} r={r.to_string()} />
+                if n.status == "down" {
+                    <path class="cross" d={format!("M{} {}L{} {}M{} {}L{} {}", x - r * 0.6, y - r * 0.6, x + r * 0.6, y + r * 0.6, x + r * 0.6, y - r * 0.6, x - r * 0.6, y + r * 0.6)} />
+                }
+                if n.status == "paused" {
+                    <path class="pause" d={format!("M{} {}v{}M{} {}v{}", x - r * 0.25, y - r * 0.45, r * 0.9, x + r * 0.25, y - r * 0.45, r * 0.9)} />
+                }
+                if show_labels {
+                    <text class="name" x={x.to_string()} y={(y + r + 13.0).to_string()}>{ &n.name }</text>
+                    <text class="state" x={x.to_string()} y={(y + r + 26.0).to_string()}>{ short(&n.label) }</text>
+                }
+            </g>
+        }
+    });
+    html! {
+        <div class="topo-wrap" data-testid="topology">
+            <svg class="topology" viewBox={format!("0 0 {VIEW_W} {VIEW_H}")} role="group" aria-label={format!("Topology: {} nodes, {} links", t.nodes.len(), t.links.len())}>
+                { for links }
+                { for nodes }
+            </svg>
+            <canvas ref={props.canvas.clone()} class="flights" aria-hidden="true"></canvas>
+        </div>
+    }
+}
+
+fn short(s: &str) -> String {
+    if s.chars().count() > 22 {
+        let mut out: String = s.chars().take(21).collect();
+        out.push('…');
+        out
+    } else {
+        s.to_string()
+    }
+}
+
+fn keyboard_pick(cb: Callback<Selection>, s: Selection) -> Callback<KeyboardEvent> {
+    Callback::from(move |e: KeyboardEvent| {
+        if e.key() == "Enter" || e.key() == " " {
+            e.prevent_default();
+            cb.emit(s);
+        }
+    })
+}
+
+/// Colour of a message by the first word of its label, so request and reply types stand apart.
+fn colour(label: &str) -> &'static str {
+    const PALETTE: [&str; 8] = ["#1f6feb", "#d97706", "#16a34a", "#db2777", "#7c3aed", "#0891b2", "#ca8a04", "#dc2626"];
+    let word = label.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("");
+    let h = word.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    PALETTE[(h % PALETTE.len() as u32) as usize]
+}
+
+/// Draws messages in flight as dots moving from sender to receiver, sized for the
+/// device's pixel ratio so they stay sharp on HiDPI screens. Returns how many were drawn.
+pub fn draw_flights(canvas: &NodeRef, topology: &Topology, flights: &[Flight], now: SimTime) -> usize {
+    let Some(canvas) = canvas.cast::<HtmlCanvasElement>() else { return 0 };
+    let dpr = gloo::utils::window().device_pixel_ratio().max(1.0);
+    let (cw, ch) = (f64::from(canvas.client_width()), f64::from(canvas.client_height()));
+    if cw <= 0.0 || ch <= 0.0 {
+        return 0;
+    }
+    let (pw, ph) = ((cw * dpr).round() as u32, (ch * dpr).round() as u32);
+    if canvas.width() != pw || canvas.height() != ph {
+        canvas.set_width(pw);
+        canvas.set_height(ph);
+    }
+    let Ok(Some(ctx)) = canvas.get_context("2d") else { return 0 };
+    let Ok(ctx) = ctx.dyn_into::<CanvasRenderingContext2d>() else { return 0 };
+    let (sx, sy) = (f64::from(pw) / VIEW_W, f64::from(ph) / VIEW_H);
+    ctx.clear_rect(0.0, 0.0, f64::from(pw), f64::from(ph));
+    let dot = (radius(topology.nodes.len()) * 0.28).max(2.5) * sx.min(sy);
+    let mut drawn = 0;
+    let mut last_colour = "";
+    for f in flights {
+        let (Some(a), Some(b)) = (topology.nodes.get(f.from as usize), topology.nodes.get(f.to as usize)) else { continue };
+        let span = f.arrives_at.micros().saturating_sub(f.sent_at.micros()).max(1) as f64;
+        let p = (now.micros().saturating_sub(f.sent_at.micros()) as f64 / span).clamp(0.0, 1.0);
+        let (x1, y1) = pos(a.x, a.y);
+        let (x2, y2) = pos(b.x, b.y);
+        let (x, y) = ((x1 + (x2 - x1) * p) * sx, (y1 + (y2 - y1) * p) * sy);
+        let c = colour(&f.label);
+        if c != last_colour {
+            ctx.set_fill_style_str(c);
+            last_colour = c;
+        }
+        ctx.begin_path();
+        let _ = ctx.arc(x, y, dot, 0.0, std::f64::consts::TAU);
+        ctx.fill();
+        drawn += 1;
+    }
+    drawn
+}
