@@ -204,7 +204,7 @@ async fn sequence_diagram_draws_lifelines_arrows_and_markers() {
     let svg = one(&root, "svg.vw-seq-svg");
     assert_eq!(svg.get_attribute("role").as_deref(), Some("img"));
     let label = svg.get_attribute("aria-label").unwrap();
-    assert!(label.contains("2 delivered, 1 dropped, 1 faults, 1 violations"), "{label}");
+    assert!(label.contains("2 delivered, 1 dropped, 1 fault, 1 violation"), "{label}");
     assert_eq!(one(&root, ".vw-scroll").get_attribute("tabindex").as_deref(), Some("0"));
 
     app.update(SequenceProps { events: trace(), names, max: 2 });

@@ -56,13 +56,13 @@ pub fn map_frame(m: &MapView) -> MapFrame {
     }
     let counts: Vec<String> = per_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
     let summary = format!(
-        "{}: map with {} cells, {} points{}{}, {} circles",
+        "{}: map with {}, {}{}{}, {}",
         m.title,
-        m.cells.len(),
-        m.points.len(),
+        scale::count(m.cells.len(), "cell", "cells"),
+        scale::count(m.points.len(), "point", "points"),
         if counts.is_empty() { "" } else { " — " },
         counts.join(", "),
-        m.circles.len()
+        scale::count(m.circles.len(), "circle", "circles")
     );
     MapFrame { width: w, height: h, unit: w.max(h) / 100.0, kinds, summary }
 }
@@ -137,7 +137,7 @@ mod tests {
         let f = map_frame(&m);
         assert_eq!((f.width, f.height), (40.0, 25.0));
         assert_eq!(f.kinds, vec!["driver".to_string()]);
-        assert_eq!(f.summary, "m: map with 1 cells, 1 points — 1 driver, 0 circles");
+        assert_eq!(f.summary, "m: map with 1 cell, 1 point — 1 driver, 0 circles");
         let f = map_frame(&MapView::default());
         assert_eq!((f.width, f.height), (1.0, 1.0));
     }

@@ -76,7 +76,13 @@ pub fn ring_geometry(ring: &Ring) -> RingGeometry {
     dots.sort_by_key(|d| d.token);
     let tokens: usize = counts.values().map(|c| c.0).sum();
     let keys: usize = counts.values().map(|c| c.1).sum();
-    let summary = format!("{}: hash ring with {tokens} tokens of {} owners and {keys} keys", ring.title, counts.len());
+    let summary = format!(
+        "{}: hash ring with {} of {} and {}",
+        ring.title,
+        scale::count(tokens, "token", "tokens"),
+        scale::count(counts.len(), "owner", "owners"),
+        scale::count(keys, "key", "keys")
+    );
     let owners = counts.into_iter().map(|(k, (t, n))| (k.to_string(), t, n)).collect();
     RingGeometry { owners, dots, summary }
 }
@@ -106,7 +112,7 @@ pub fn RingView(props: &RingProps) -> Html {
                             <circle class={scale::palette_class(i)} cx="5" cy="5" r="5" />
                         </svg>
                         { name.clone() }
-                        <span class="vw-latest">{ format!("{tokens} tokens · {keys} keys") }</span>
+                        <span class="vw-latest">{ format!("{} · {}", scale::count(*tokens, "token", "tokens"), scale::count(*keys, "key", "keys")) }</span>
                     </li>
                 }) }
             </ul>

@@ -136,6 +136,11 @@ pub fn ms(v: f64) -> String {
     }
 }
 
+/// "1 token", "3 tokens": a count with its noun in the right number.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Cuts a label to `max` characters (by char, not byte), with an ellipsis.
 pub fn clip(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -204,5 +209,7 @@ mod tests {
         assert_eq!(clip("héllo", 10), "héllo");
         assert_eq!(clip("héllo world", 4), "hél…");
         assert_eq!(palette_class(9), "vw-c1");
+        assert_eq!(count(1, "key", "keys"), "1 key");
+        assert_eq!(count(0, "key", "keys"), "0 keys");
     }
 }

@@ -162,11 +162,13 @@ pub fn sequence_geometry(events: &[TraceEvent], names: &[String], max: usize) ->
         "Sequence diagram: no messages yet".to_string()
     } else {
         format!(
-            "Sequence diagram of {} events among {} nodes from {} to {}: {delivered} delivered, {dropped} dropped, {faults} faults, {violations} violations",
-            window.len(),
-            cols.len(),
+            "Sequence diagram of {} among {} from {} to {}: {delivered} delivered, {dropped} dropped, {}, {}",
+            scale::count(window.len(), "event", "events"),
+            scale::count(cols.len(), "node", "nodes"),
             scale::ms(t0),
-            scale::ms(t1)
+            scale::ms(t1),
+            scale::count(faults, "fault", "faults"),
+            scale::count(violations, "violation", "violations")
         )
     };
     SequenceGeometry {
@@ -295,7 +297,7 @@ mod tests {
         assert!(matches!(&g.marks[1], Mark::Dropped { x1, x2, .. } if x2 > x1));
         assert_eq!(
             g.summary,
-            "Sequence diagram of 5 events among 3 nodes from 2 ms to 30 ms: 2 delivered, 1 dropped, 1 faults, 1 violations"
+            "Sequence diagram of 5 events among 3 nodes from 2 ms to 30 ms: 2 delivered, 1 dropped, 1 fault, 1 violation"
         );
     }
 

@@ -10,7 +10,7 @@ use yew::prelude::*;
 
 const W: f64 = 600.0;
 const LABEL_W: f64 = 96.0;
-const RIGHT: f64 = 10.0;
+const RIGHT: f64 = 24.0;
 const TOP: f64 = 6.0;
 const LANE: f64 = 26.0;
 const AXIS: f64 = 22.0;
@@ -71,10 +71,10 @@ pub fn timeline_geometry(t: &Timeline) -> TimelineGeometry {
     }
     let bad = spans().filter(|s| s.kind == "bad").count();
     let summary = format!(
-        "{}: {} lanes, {} spans from {} to {}{}",
+        "{}: {}, {} from {} to {}{}",
         t.title,
-        t.lanes.len(),
-        bars.len(),
+        scale::count(t.lanes.len(), "lane", "lanes"),
+        scale::count(bars.len(), "span", "spans"),
         scale::ms(lo),
         scale::ms(hi),
         if bad > 0 { format!(", {bad} marked bad") } else { String::new() }
