@@ -62,7 +62,8 @@ pub fn chart_geometry(title: &str, unit: &str, interval_ms: u64, lines: &[(Strin
     let x = Linear::new((0.0, x_max), (LEFT, W - RIGHT));
     let y = Linear::new((y0, y1), (H - BOTTOM, TOP));
     let (_, _, xt) = nice_domain(0.0, x_max, 5);
-    let x_ticks = xt.into_iter().filter(|t| *t <= x_max * (1.0 + 1e-9)).map(|t| (x.map(t), scale::ms(t))).collect();
+    let xt: Vec<f64> = xt.into_iter().filter(|t| *t <= x_max * (1.0 + 1e-9)).collect();
+    let x_ticks = xt.iter().map(|t| x.map(*t)).zip(scale::ms_ticks(&xt)).collect();
     let y_ticks = yt.into_iter().map(|t| (y.map(t), scale::num(t))).collect();
     let mut paths = Vec::with_capacity(lines.len());
     let mut dots = Vec::new();

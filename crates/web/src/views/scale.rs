@@ -136,6 +136,31 @@ pub fn ms(v: f64) -> String {
     }
 }
 
+/// Labels for evenly spaced time ticks, with as many decimals as the step needs, so a
+/// window of a few ms late in a run reads `3247 ms`, `3248 ms` rather than `3.25 s` twice.
+/// Seconds are used once ticks pass a second and the step is at least 100 ms.
+pub fn ms_ticks(ticks: &[f64]) -> Vec<String> {
+    let step = match ticks {
+        [a, b, ..] => (b - a).abs(),
+        _ => 1.0,
+    };
+    let decimals = |step: f64| {
+        if step.is_finite() && step > 0.0 {
+            (-step.log10()).ceil().clamp(0.0, 3.0) as usize
+        } else {
+            0
+        }
+    };
+    let biggest = ticks.iter().fold(0.0f64, |m, t| m.max(t.abs()));
+    if biggest >= 1_000.0 && step >= 100.0 {
+        let d = decimals(step / 1_000.0);
+        ticks.iter().map(|t| format!("{:.d$} s", t / 1_000.0)).collect()
+    } else {
+        let d = decimals(step);
+        ticks.iter().map(|t| format!("{t:.d$} ms")).collect()
+    }
+}
+
 /// "1 token", "3 tokens": a count with its noun in the right number.
 pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -202,6 +227,16 @@ mod tests {
         assert_eq!(num(f64::NAN), "–");
         assert_eq!(ms(250.0), "250 ms");
         assert_eq!(ms(1_500.0), "1.5 s");
+    }
+
+    #[test]
+    fn time_ticks_keep_the_digits_that_differ() {
+        assert_eq!(ms_ticks(&[3247.0, 3248.0, 3249.0]), ["3247 ms", "3248 ms", "3249 ms"]);
+        assert_eq!(ms_ticks(&[0.0, 0.5, 1.0]), ["0.0 ms", "0.5 ms", "1.0 ms"]);
+        assert_eq!(ms_ticks(&[0.0, 500.0, 1000.0, 1500.0]), ["0.0 s", "0.5 s", "1.0 s", "1.5 s"]);
+        assert_eq!(ms_ticks(&[0.0, 2000.0, 4000.0]), ["0 s", "2 s", "4 s"]);
+        assert_eq!(ms_ticks(&[0.0, 20.0, 40.0]), ["0 ms", "20 ms", "40 ms"]);
+        assert_eq!(ms_ticks(&[5.0]), ["5 ms"]);
     }
 
     #[test]

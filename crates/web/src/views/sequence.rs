@@ -121,17 +121,14 @@ pub fn sequence_geometry(events: &[TraceEvent], names: &[String], max: usize) ->
     let (mut delivered, mut dropped, mut faults, mut violations) = (0, 0, 0, 0);
     let mut marks = Vec::with_capacity(window.len());
     for e in &window {
-        let at = format!("{} ms", scale::num(ms(e.at)));
+        // Tooltips give exact times, as the text trace prints them.
+        let at = e.at.to_string();
         let here = name(names, e.node);
         let (x, ya) = (col_x(e.node), y.map(ms(e.at)));
         marks.push(match &e.kind {
             TraceKind::Deliver { from, sent_at, label } => {
                 delivered += 1;
-                let title = format!(
-                    "{} → {here}: {label} (sent {} ms, handled {at})",
-                    name(names, *from),
-                    scale::num(ms(*sent_at))
-                );
+                let title = format!("{} → {here}: {label} (sent {sent_at}, handled {at})", name(names, *from));
                 let (y1, label) = (y.map(ms(*sent_at)), scale::clip(label, 18));
                 if *from == e.node {
                     Mark::SelfMessage { x, y1, y2: ya, label, title }
@@ -175,7 +172,7 @@ pub fn sequence_geometry(events: &[TraceEvent], names: &[String], max: usize) ->
         width,
         height,
         lifelines: cols.iter().map(|id| (col_x(*id), name(names, *id))).collect(),
-        ticks: ticks.into_iter().map(|t| (y.map(t), scale::ms(t))).collect(),
+        ticks: ticks.iter().map(|t| y.map(*t)).zip(scale::ms_ticks(&ticks)).collect(),
         marks,
         summary,
     }

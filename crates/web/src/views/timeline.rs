@@ -80,7 +80,7 @@ pub fn timeline_geometry(t: &Timeline) -> TimelineGeometry {
         if bad > 0 { format!(", {bad} marked bad") } else { String::new() }
     );
     let height = TOP + LANE * t.lanes.len().max(1) as f64 + AXIS;
-    let ticks = ticks.into_iter().map(|v| (x.map(v), scale::ms(v))).collect();
+    let ticks = ticks.iter().map(|v| x.map(*v)).zip(scale::ms_ticks(&ticks)).collect();
     TimelineGeometry { height, ticks, bars, summary }
 }
 
