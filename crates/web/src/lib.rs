@@ -7,6 +7,7 @@ pub mod pages;
 pub mod panic_panel;
 pub mod play;
 pub mod route;
+pub mod views;
 
 /// Installs the panic panel and renders the app into `#app` (or the body).
 pub fn start() {
