@@ -4,7 +4,9 @@
 //! the canvas animates messages every frame. Controls, parameters and clicked faults all
 //! change the scenario, so "Copy link" always reproduces what is on screen.
 
+use crate::play::charts::{shared_series, SharedCharts};
 use crate::play::checks::ChecksPanel;
+use crate::views::{SequenceDiagram, ViewList};
 use crate::play::controls::{Controls, SPEEDS};
 use crate::play::event_log::{important, EventLog};
 use crate::play::fault_panel::{Action, FaultPanel};
@@ -461,9 +463,18 @@ pub fn SystemPage(props: &Props) -> Html {
                 </div>
                 <div class="side-col">
                     <ChecksPanel results={checks} defs={def.checks} finished={finished} {on_jump} />
-                    <EventLog events={recent} names={names} announce={live.announce.clone()} />
+                    <EventLog events={recent.clone()} names={names.clone()} announce={live.announce.clone()} />
                 </div>
             </div>
+            <SharedCharts series={shared_series(metrics)} interval_ms={metrics.series.interval_ms} cursor_ms={now_ms} />
+            <section class="system-views" aria-labelledby="views-h">
+                <h2 id="views-h">{ "Inside the system" }</h2>
+                <ViewList views={sim.views()} cursor_ms={Some(now_ms)} />
+            </section>
+            <section class="sequence" aria-labelledby="seq-h">
+                <h2 id="seq-h">{ "Recent messages" }</h2>
+                <SequenceDiagram events={(*recent).clone()} names={(*names).clone()} max={50} />
+            </section>
             <ParamsForm specs={def.params} values={scenario.params.clone()} on_change={on_param} />
             if live.help_open {
                 <div class="help" role="dialog" aria-modal="false" aria-labelledby="help-h" data-testid="help">

@@ -1,6 +1,7 @@
 //! The live playground: a [`player::Player`] owns the running simulation and its
 //! snapshots; the components here draw it and turn clicks into scenario changes.
 
+pub mod charts;
 pub mod checks;
 pub mod controls;
 pub mod event_log;
