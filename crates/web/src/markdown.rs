@@ -144,7 +144,11 @@ pub fn slug(title: &str) -> String {
         }
     }
     let trimmed = out.trim_end_matches('-');
-    if trimmed.is_empty() { "section".to_string() } else { trimmed.to_string() }
+    if trimmed.is_empty() {
+        "section".to_string()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// Whether a link target may stay a link: in-app routes and https pages only.
@@ -391,7 +395,9 @@ impl Walker<'_> {
             Kind::TableCell if self.in_table_head() => {
                 html! { <th scope="col" class={classes!((!align.is_empty()).then_some(align))}>{ for children }</th> }
             }
-            Kind::TableCell => html! { <td class={classes!((!align.is_empty()).then_some(align))}>{ for children }</td> },
+            Kind::TableCell => {
+                html! { <td class={classes!((!align.is_empty()).then_some(align))}>{ for children }</td> }
+            }
             Kind::Emphasis => html! { <em>{ for children }</em> },
             Kind::Strong => html! { <strong>{ for children }</strong> },
             Kind::Strike => html! { <del>{ for children }</del> },
@@ -524,8 +530,8 @@ mod tests {
     fn every_catalog_explainer_has_the_interview_sections() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/src/systems");
         for def in CATALOG {
-            let text = std::fs::read_to_string(dir.join(def.id.replace('-', "_")).join("explainer.md"))
-                .unwrap_or_default();
+            let text =
+                std::fs::read_to_string(dir.join(def.id.replace('-', "_")).join("explainer.md")).unwrap_or_default();
             let ids: Vec<String> = sections(&text).into_iter().map(|(id, _)| id).collect();
             for want in ["sec-requirements", "sec-scope", "sec-high-level-design", "sec-bottlenecks"] {
                 assert!(ids.iter().any(|i| i == want), "{}: no {want} in {ids:?}", def.id);

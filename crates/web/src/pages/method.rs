@@ -32,7 +32,11 @@ holders of one lock, one short id for two URLs) and *what may degrade* (a stale 
 page). The first list becomes your invariants; the second tells you where you may cut corners.",
         practise: &[
             ("url-shortener", "Requirements", "a read-heavy service whose one hard rule is that an id is never reused"),
-            ("rate-limiter", "Requirements", "a latency budget under a millisecond and an explicit fail-open or fail-closed choice"),
+            (
+                "rate-limiter",
+                "Requirements",
+                "a latency budget under a millisecond and an explicit fail-open or fail-closed choice",
+            ),
         ],
     },
     Step {
@@ -45,8 +49,16 @@ board where it can be checked. The point is not the number but the consequence: 
 fits on one database; 40 000 reads a second at peak does not, and now you know a cache or replicas \
 will appear in the design.",
         practise: &[
-            ("distributed-lock", "Scope", "one lock and a handful of workers, with fairness and lock queues ruled out up front"),
-            ("url-shortener", "Trade-offs (back of the envelope)", "traffic, storage and id-length numbers; move the sliders and watch them change"),
+            (
+                "distributed-lock",
+                "Scope",
+                "one lock and a handful of workers, with fairness and lock queues ruled out up front",
+            ),
+            (
+                "url-shortener",
+                "Trade-offs (back of the envelope)",
+                "traffic, storage and id-length numbers; move the sliders and watch them change",
+            ),
         ],
     },
     Step {
@@ -59,7 +71,11 @@ requirements: does every functional requirement have a path, and does the expect
 boxes you drew?",
         practise: &[
             ("url-shortener", "High-level design", "API servers, KV shards, per-server caches and a ticket service"),
-            ("rate-limiter", "High-level design", "client, gateway and a single-threaded store, with 429 and 503 as answers"),
+            (
+                "rate-limiter",
+                "High-level design",
+                "client, gateway and a single-threaded store, with 429 and 503 as answers",
+            ),
         ],
     },
     Step {
@@ -72,7 +88,11 @@ approaches and show where the simpler one breaks — this is where an interviewe
 understand the problem or have memorised an answer.",
         practise: &[
             ("distributed-lock", "Deep dive", "why a lease alone loses updates, and how fencing tokens stop it"),
-            ("url-shortener", "Deep dive: making ids", "hashes, random ids, counter blocks and Snowflake, each with its failure mode"),
+            (
+                "url-shortener",
+                "Deep dive: making ids",
+                "hashes, random ids, counter blocks and Snowflake, each with its failure mode",
+            ),
             ("distributed-cache", "Deep dive", "consistent hashing and what moves when a node joins or leaves"),
         ],
     },
@@ -84,7 +104,11 @@ how many of them does a request make? What happens when a node crashes, a networ
 a clock jumps? For each bottleneck, name the fix and its cost: a cache absorbs a hot key but serves \
 stale data, sharding spreads many keys but never one key, replication adds reads but slows writes.",
         practise: &[
-            ("url-shortener", "Bottlenecks", "one viral link swamping one shard, and a small cache taking the load off it"),
+            (
+                "url-shortener",
+                "Bottlenecks",
+                "one viral link swamping one shard, and a small cache taking the load off it",
+            ),
             ("rate-limiter", "Bottlenecks", "the store as a single point on every request's path"),
             ("distributed-cache", "Bottlenecks", "a hot key and a cold cache after a node restart"),
         ],
@@ -207,6 +231,5 @@ mod tests {
     fn the_guide_is_substantial_but_readable() {
         let words = guide_markdown().split_whitespace().count();
         assert!((700..=1_600).contains(&words), "{words} words");
-        eprintln!("guide: {words} words");
     }
 }
