@@ -153,3 +153,22 @@ async fn method_page_links_every_step_to_catalog_systems() {
     let words = root.text_content().unwrap().split_whitespace().count();
     assert!((700..=1_500).contains(&words), "{words} words");
 }
+
+/// The real explainers: every `Show me:` line, in a paragraph of its own or at the end of
+/// one, becomes a working link, and none is reported broken.
+#[wasm_bindgen_test]
+async fn real_explainers_render_every_show_me_line() {
+    let explainers = [
+        include_str!("../../core/src/systems/url_shortener/explainer.md"),
+        include_str!("../../core/src/systems/rate_limiter/explainer.md"),
+        include_str!("../../core/src/systems/distributed_lock/explainer.md"),
+    ];
+    for md in explainers {
+        let root = explainer(md, Vec::new()).await;
+        let want = sdlab_web::markdown::show_me_lines(md).len();
+        assert!(want > 0);
+        assert_eq!(all(&root, "a[data-testid=show-me]").len(), want);
+        assert!(root.query_selector("[data-testid=show-me-broken]").unwrap().is_none());
+        assert!(!root.text_content().unwrap().contains("Show me:"));
+    }
+}
