@@ -29,9 +29,7 @@ pub fn App() -> Html {
         Route::Compare { id, .. } => html! {
             <section class="notice"><h2>{ "Compare mode" }</h2><p>{ format!("Side-by-side comparison of {id} is coming in the playground issue.") }</p></section>
         },
-        Route::Method => html! {
-            <section class="notice"><h2>{ "How to approach a system-design interview" }</h2><p>{ "This guide arrives with the playground." }</p></section>
-        },
+        Route::Method => html! { <crate::pages::method::MethodPage /> },
         Route::NotFound(path) => html! {
             <section class="notice" data-testid="not-found"><h2>{ "No such page" }</h2><p>{ format!("Nothing lives at #{path}.") }</p><a href="#/">{ "Back to the catalog" }</a></section>
         },

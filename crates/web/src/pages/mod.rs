@@ -1,4 +1,5 @@
 //! One module per route.
 
 pub mod catalog;
+pub mod method;
 pub mod system;
