@@ -4,6 +4,7 @@
 //! the canvas animates messages every frame. Controls, parameters and clicked faults all
 //! change the scenario, so "Copy link" always reproduces what is on screen.
 
+use crate::markdown::Explainer;
 use crate::play::charts::{shared_series, SharedCharts};
 use crate::play::checks::ChecksPanel;
 use crate::views::{SequenceDiagram, ViewList};
@@ -403,6 +404,8 @@ pub fn SystemPage(props: &Props) -> Html {
         Callback::from(move |_| f())
     };
 
+    let estimates: Vec<(String, String)> =
+        (def.estimates)(scenario).into_iter().map(|e| (e.label, format!("{} — {}", e.value, e.how))).collect();
     let recent = Rc::new(sim.recent_trace());
     let names = Rc::new(sim.node_names());
     let checks = sim.checks();
@@ -476,6 +479,9 @@ pub fn SystemPage(props: &Props) -> Html {
                 <SequenceDiagram events={(*recent).clone()} names={(*names).clone()} max={50} />
             </section>
             <ParamsForm specs={def.params} values={scenario.params.clone()} on_change={on_param} />
+            <section class="explainer-wrap" aria-label="How this system works">
+                <Explainer markdown={def.explainer} system={def.id} estimates={estimates} />
+            </section>
             if live.help_open {
                 <div class="help" role="dialog" aria-modal="false" aria-labelledby="help-h" data-testid="help">
                     <h2 id="help-h">{ "Keyboard shortcuts" }</h2>
