@@ -1,4 +1,5 @@
 //! One module per route.
 
 pub mod catalog;
+pub mod compare;
 pub mod system;
