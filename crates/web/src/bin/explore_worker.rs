@@ -40,6 +40,7 @@ mod worker {
         scope().set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
         // The handler lives as long as the worker does.
         onmessage.forget();
+        post(FromWorker::Ready);
     }
 }
 

@@ -34,11 +34,11 @@ fn spawn(url: &str, dispatch: UseReducerDispatcher<SweepState>) -> Result<SweepW
     )
 }
 
-fn number_input(set: UseStateHandle<u64>, min: u64, max: u64) -> Callback<Event> {
+fn number_input(set: impl Fn(u64) + 'static, min: u64, max: u64) -> Callback<Event> {
     Callback::from(move |e: Event| {
         let input: HtmlInputElement = e.target_unchecked_into();
         if let Ok(v) = input.value().trim().parse::<u64>() {
-            set.set(v.clamp(min, max));
+            set(v.clamp(min, max));
         }
     })
 }
@@ -48,7 +48,7 @@ pub fn ExplorePanel(props: &ExploreProps) -> Html {
     let state = use_reducer(SweepState::default);
     let slot: Slot = use_mut_ref(|| None).clone();
     let count = use_state(|| 100u64);
-    let from = use_state(|| props.spec.seed);
+    let from = use_state_eq(|| props.spec.seed);
     let swarm = use_state(|| false);
 
     // After a worker dies: drop it (outside its own callback) and start a fresh one.
@@ -61,6 +61,18 @@ pub fn ExplorePanel(props: &ExploreProps) -> Html {
             if *deaths > 0 {
                 let fresh = if should_restart { spawn(&url, dispatch).ok() } else { None };
                 *slot.borrow_mut() = fresh;
+            }
+        });
+    }
+    // A new scenario starts from its own seed; a sweep of the old one is stopped.
+    {
+        let (slot, from, dispatch) = (slot.clone(), from.clone(), state.dispatcher());
+        let running = state.running;
+        use_effect_with(props.spec.clone(), move |spec| {
+            from.set(spec.seed);
+            if running {
+                drop(slot.borrow_mut().take());
+                dispatch.dispatch(Action::Cancelled);
             }
         });
     }
@@ -111,12 +123,12 @@ pub fn ExplorePanel(props: &ExploreProps) -> Html {
                 <label>
                     <span>{ "Seeds to try" }</span>
                     <input type="number" min="1" max={MAX_SEEDS.to_string()} value={count.to_string()}
-                        onchange={number_input(count.clone(), 1, MAX_SEEDS)} disabled={s.running} data-testid="explore-count" />
+                        onchange={number_input({ let c = count.clone(); move |v| c.set(v) }, 1, MAX_SEEDS)} disabled={s.running} data-testid="explore-count" />
                 </label>
                 <label>
                     <span>{ "First seed" }</span>
                     <input type="number" min="0" max={MAX_SEED.to_string()} value={from.to_string()}
-                        onchange={number_input(from.clone(), 0, MAX_SEED)} disabled={s.running} data-testid="explore-from" />
+                        onchange={number_input({ let f = from.clone(); move |v| f.set(v) }, 0, MAX_SEED)} disabled={s.running} data-testid="explore-from" />
                 </label>
                 <label class="explore-swarm">
                     <input type="checkbox" checked={*swarm} onchange={ontoggle} disabled={s.running} data-testid="explore-swarm" />

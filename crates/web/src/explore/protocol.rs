@@ -1,6 +1,8 @@
 //! The messages between the page and the sweep worker. They travel as JSON strings (not
 //! structured clones) so both sides parse them with the same serde types and a message can
-//! be read in the devtools as text. One `start` per sweep; the worker answers with
+//! be read in the devtools as text. The worker says `ready` once its wasm is running
+//! (messages sent before then would find no handler and be lost, so the page holds them
+//! until it hears `ready`). One `start` per sweep; the worker answers with
 //! `progress` after every seed, at most one `hit` (the first failing check), then `done` —
 //! or `error` if the spec is invalid or a run could not be built.
 
@@ -20,6 +22,8 @@ pub enum ToWorker {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum FromWorker {
+    /// The worker's handler is installed; it takes `start` messages from now on.
+    Ready,
     Progress {
         done: u64,
         total: u64,
@@ -74,6 +78,7 @@ mod tests {
         assert!(text.starts_with(r#"{"type":"start","spec":{"#), "{text}");
         assert_eq!(ToWorker::parse(&text).unwrap(), start);
         for msg in [
+            FromWorker::Ready,
             FromWorker::Progress { done: 1, total: 2 },
             FromWorker::Hit { seed: 3, check: "c".into(), detail: "d".into(), link: "v1.x".into() },
             FromWorker::Done,

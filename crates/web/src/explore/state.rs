@@ -65,6 +65,7 @@ impl Reducible for SweepState {
             Action::Message(msg) => {
                 s.failures_in_row = 0;
                 match msg {
+                    FromWorker::Ready => {}
                     FromWorker::Progress { done, total } => {
                         s.done = done;
                         s.total = total;
