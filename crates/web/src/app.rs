@@ -26,9 +26,9 @@ pub fn App() -> Html {
     let page = match &*route {
         Route::Catalog => html! { <CatalogPage /> },
         Route::System { id, link } => html! { <SystemPage id={id.clone()} link={link.clone()} /> },
-        Route::Compare { id, .. } => html! {
-            <section class="notice"><h2>{ "Compare mode" }</h2><p>{ format!("Side-by-side comparison of {id} is coming in the playground issue.") }</p></section>
-        },
+        Route::Compare { id, a, b } => {
+            html! { <crate::pages::compare::ComparePage id={id.clone()} a={a.clone()} b={b.clone()} /> }
+        }
         Route::Method => html! { <crate::pages::method::MethodPage /> },
         Route::NotFound(path) => html! {
             <section class="notice" data-testid="not-found"><h2>{ "No such page" }</h2><p>{ format!("Nothing lives at #{path}.") }</p><a href="#/">{ "Back to the catalog" }</a></section>

@@ -3,6 +3,7 @@
 //! here without any change to this crate.
 
 pub mod app;
+pub mod explore;
 pub mod markdown;
 pub mod pages;
 pub mod panic_panel;

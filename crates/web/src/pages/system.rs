@@ -7,7 +7,6 @@
 use crate::markdown::Explainer;
 use crate::play::charts::{shared_series, SharedCharts};
 use crate::play::checks::ChecksPanel;
-use crate::views::{SequenceDiagram, ViewList};
 use crate::play::controls::{Controls, SPEEDS};
 use crate::play::event_log::{important, EventLog};
 use crate::play::fault_panel::{Action, FaultPanel};
@@ -15,6 +14,7 @@ use crate::play::params_form::ParamsForm;
 use crate::play::player::Player;
 use crate::play::topology::{draw_flights, Selection, TopologyView};
 use crate::route::Route;
+use crate::views::{SequenceDiagram, ViewList};
 use gloo::events::EventListener;
 use gloo::render::{request_animation_frame, AnimationFrame};
 use sdlab_core::catalog;
@@ -198,11 +198,7 @@ fn tick(l: Rc<Loop>, ts: f64) {
 }
 
 fn reduced_motion() -> bool {
-    gloo::utils::window()
-        .match_media("(prefers-reduced-motion: reduce)")
-        .ok()
-        .flatten()
-        .is_some_and(|m| m.matches())
+    gloo::utils::window().match_media("(prefers-reduced-motion: reduce)").ok().flatten().is_some_and(|m| m.matches())
 }
 
 #[component]
@@ -218,7 +214,14 @@ pub fn SystemPage(props: &Props) -> Html {
     {
         let (shared, canvas, force) = (shared.clone(), canvas.clone(), force.clone());
         use_effect_with((props.id.clone(), props.link.clone()), move |_| {
-            let l = Rc::new(Loop { shared, canvas, force, frame: RefCell::new(None), stopped: Cell::new(false), reduced_motion: reduced_motion() });
+            let l = Rc::new(Loop {
+                shared,
+                canvas,
+                force,
+                frame: RefCell::new(None),
+                stopped: Cell::new(false),
+                reduced_motion: reduced_motion(),
+            });
             schedule(l.clone());
             move || {
                 l.stopped.set(true);
@@ -361,8 +364,12 @@ pub fn SystemPage(props: &Props) -> Html {
         Callback::from(move |a: Action| {
             with_live(&shared, |l| {
                 let result = match a.clone() {
-                    Action::Fault(f) => l.player.inject(f).map(|t| format!("Scheduled at {} ms: {}", t.at_ms, t.fault.describe())),
-                    Action::Spike => l.player.spike(5.0, 1_000).map(|_| "Traffic ×5 for one second from now.".to_string()),
+                    Action::Fault(f) => {
+                        l.player.inject(f).map(|t| format!("Scheduled at {} ms: {}", t.at_ms, t.fault.describe()))
+                    }
+                    Action::Spike => {
+                        l.player.spike(5.0, 1_000).map(|_| "Traffic ×5 for one second from now.".to_string())
+                    }
                 };
                 l.message = result.unwrap_or_else(|e| format!("Could not do that: {e}"));
                 if !l.playing {
@@ -478,6 +485,7 @@ pub fn SystemPage(props: &Props) -> Html {
                 <h2 id="seq-h">{ "Recent messages" }</h2>
                 <SequenceDiagram events={(*recent).clone()} names={(*names).clone()} max={50} />
             </section>
+            <crate::explore::ExplorePanel spec={spec_now.clone()} />
             <ParamsForm specs={def.params} values={scenario.params.clone()} on_change={on_param} />
             <section class="explainer-wrap" aria-label="How this system works">
                 <Explainer markdown={def.explainer} system={def.id} estimates={estimates} />

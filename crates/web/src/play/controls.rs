@@ -54,7 +54,13 @@ pub fn Controls(p: &ControlsProps) -> Html {
         let select: HtmlSelectElement = e.target_unchecked_into();
         select.value()
     });
-    let play_label = if p.playing { "Pause" } else if p.finished { "Finished" } else { "Play" };
+    let play_label = if p.playing {
+        "Pause"
+    } else if p.finished {
+        "Finished"
+    } else {
+        "Play"
+    };
     html! {
         <div class="controls" role="toolbar" aria-label="Simulation controls">
             <button class="primary" onclick={toggle} data-testid="play-toggle" aria-pressed={p.playing.to_string()}

@@ -22,7 +22,9 @@ pub fn describe(e: &TraceEvent, names: &[String]) -> String {
     match &e.kind {
         TraceKind::Deliver { from, label, .. } => format!("{} ← {}: {label}", name(e.node), name(*from)),
         TraceKind::Timer { tag } => format!("{} timer {tag}", name(e.node)),
-        TraceKind::Drop { from, to, label, reason } => format!("dropped {} → {}: {label} ({reason:?})", name(*from), name(*to)),
+        TraceKind::Drop { from, to, label, reason } => {
+            format!("dropped {} → {}: {label} ({reason:?})", name(*from), name(*to))
+        }
         TraceKind::Fault { text } => format!("FAULT {text}"),
         TraceKind::Note { text } => format!("{}: {text}", name(e.node)),
         TraceKind::Violation { check, detail } => format!("VIOLATION {check}: {detail}"),

@@ -55,7 +55,9 @@ pub fn FaultPanel(p: &FaultProps) -> Html {
             None => html! {},
         },
         Some(Selection::Link(a, b)) => {
-            let (Some(na), Some(nb)) = (p.topology.nodes.get(a as usize), p.topology.nodes.get(b as usize)) else { return html! {} };
+            let (Some(na), Some(nb)) = (p.topology.nodes.get(a as usize), p.topology.nodes.get(b as usize)) else {
+                return html! {};
+            };
             let (x, y) = (na.name.clone(), nb.name.clone());
             html! {
                 <>
@@ -69,7 +71,9 @@ pub fn FaultPanel(p: &FaultProps) -> Html {
                 </>
             }
         }
-        None => html! { <p class="hint">{ "Select a node or a link in the topology (click, or Tab then Enter) to break it." }</p> },
+        None => {
+            html! { <p class="hint">{ "Select a node or a link in the topology (click, or Tab then Enter) to break it." }</p> }
+        }
     };
     html! {
         <section class="fault-panel" aria-labelledby="faults-h">

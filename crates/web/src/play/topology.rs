@@ -158,7 +158,9 @@ pub fn draw_flights(canvas: &NodeRef, topology: &Topology, flights: &[Flight], n
     let mut drawn = 0;
     let mut last_colour = "";
     for f in flights {
-        let (Some(a), Some(b)) = (topology.nodes.get(f.from as usize), topology.nodes.get(f.to as usize)) else { continue };
+        let (Some(a), Some(b)) = (topology.nodes.get(f.from as usize), topology.nodes.get(f.to as usize)) else {
+            continue;
+        };
         let span = f.arrives_at.micros().saturating_sub(f.sent_at.micros()).max(1) as f64;
         let p = (now.micros().saturating_sub(f.sent_at.micros()) as f64 / span).clamp(0.0, 1.0);
         let (x1, y1) = pos(a.x, a.y);
