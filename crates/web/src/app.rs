@@ -15,6 +15,15 @@ fn current_route() -> Route {
 #[component]
 pub fn App() -> Html {
     let route = use_state(current_route);
+    let theme = use_state(|| {
+        let t = crate::theme::current();
+        crate::theme::apply(t);
+        t
+    });
+    let on_theme = {
+        let theme = theme.clone();
+        Callback::from(move |_: MouseEvent| theme.set(crate::theme::toggle()))
+    };
     {
         let route = route.clone();
         use_effect_with((), move |_| {
@@ -39,6 +48,11 @@ pub fn App() -> Html {
             <header class="top">
                 <a class="brand" href="#/">{ "sdlab" }</a>
                 <span class="tagline">{ "System Design Lab — run it, break it, fix it" }</span>
+                <nav class="top-nav"><a href="#/">{ "Systems" }</a><a href="#/method">{ "Interview method" }</a></nav>
+                <button class="theme-toggle" onclick={on_theme} data-testid="theme-toggle"
+                        aria-label={format!("Switch to {} mode", if *theme == "dark" { "light" } else { "dark" })}>
+                    { if *theme == "dark" { "☀ Light" } else { "☾ Dark" } }
+                </button>
             </header>
             <main id="main">{ page }</main>
         </>

@@ -9,6 +9,7 @@ pub mod pages;
 pub mod panic_panel;
 pub mod play;
 pub mod route;
+pub mod theme;
 pub mod views;
 
 /// Installs the panic panel and renders the app into `#app` (or the body).

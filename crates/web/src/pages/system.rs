@@ -12,10 +12,10 @@ use crate::play::event_log::{important, EventLog};
 use crate::play::fault_panel::{Action, FaultPanel};
 use crate::play::params_form::ParamsForm;
 use crate::play::player::Player;
-use crate::play::topology::{draw_flights, Selection, TopologyView};
+use crate::play::topology::{draw_flights, Selection, TopologyView, Trails};
 use crate::route::Route;
 use crate::views::{SequenceDiagram, ViewList};
-use gloo::events::EventListener;
+use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{request_animation_frame, AnimationFrame};
 use sdlab_core::catalog;
 use sdlab_core::run::hash_hex;
@@ -57,6 +57,7 @@ pub struct Live {
     pub capped: bool,
     pub help_open: bool,
     pub share_url: String,
+    trails: Trails,
 }
 
 impl Live {
@@ -76,6 +77,7 @@ impl Live {
             capped: false,
             help_open: false,
             share_url: String::new(),
+            trails: Trails::default(),
         }
     }
 
@@ -184,7 +186,9 @@ fn tick(l: Rc<Loop>, ts: f64) {
         }
         if !l.reduced_motion || render || !live.playing {
             let flights = live.player.sim().in_flight(MAX_FLIGHTS);
-            draw_flights(&l.canvas, &live.topology, &flights, live.player.now());
+            let now = live.player.now();
+            let shown = live.trails.update(flights, now, ts);
+            draw_flights(&l.canvas, &live.topology, &shown);
         }
         if render {
             live.last_render = ts;
@@ -232,7 +236,8 @@ pub fn SystemPage(props: &Props) -> Html {
     {
         let (shared, force) = (shared.clone(), force.clone());
         use_effect_with((props.id.clone(), props.link.clone()), move |_| {
-            let listener = EventListener::new(&gloo::utils::document(), "keydown", move |e| {
+            let opts = EventListenerOptions::enable_prevent_default();
+            let listener = EventListener::new_with_options(&gloo::utils::document(), "keydown", opts, move |e| {
                 let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
                 if typing(e) || e.ctrl_key() || e.meta_key() || e.alt_key() {
                     return;

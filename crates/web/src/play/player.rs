@@ -118,7 +118,8 @@ impl Player {
             };
         }
         self.sim.run_until(t);
-        if self.sim.stopped().is_some() {
+        if self.sim.stopped().is_some() || t >= self.horizon() {
+            // At the end, judge end-of-run checks as `sdlab run` does.
             self.sim.run_to_end();
         }
     }

@@ -136,9 +136,51 @@ fn colour(label: &str) -> &'static str {
     PALETTE[(h % PALETTE.len() as u32) as usize]
 }
 
-/// Draws messages in flight as dots moving from sender to receiver, sized for the
-/// device's pixel ratio so they stay sharp on HiDPI screens. Returns how many were drawn.
-pub fn draw_flights(canvas: &NodeRef, topology: &Topology, flights: &[Flight], now: SimTime) -> usize {
+/// Real milliseconds a message stays on screen at least: datacentre hops take well under a
+/// millisecond of virtual time, far less than one frame at most speeds, so each message
+/// seen in flight is animated over at least this long.
+pub const MIN_VISIBLE_MS: f64 = 350.0;
+/// Most messages the trail buffer remembers.
+const MAX_TRAILS: usize = 6_000;
+
+/// Messages seen in flight, with the real time each was first seen, so short hops still
+/// travel visibly across the screen.
+#[derive(Default)]
+pub struct Trails {
+    seen: std::collections::BTreeMap<(u32, u32, u64, u64), (f64, String)>,
+}
+
+impl Trails {
+    /// Adds this frame's flights and returns what to draw: (from, to, progress, label).
+    pub fn update(&mut self, flights: Vec<Flight>, now: SimTime, real_ms: f64) -> Vec<(u32, u32, f64, String)> {
+        for f in flights {
+            if self.seen.len() >= MAX_TRAILS {
+                break;
+            }
+            self.seen.entry((f.from, f.to, f.sent_at.micros(), f.arrives_at.micros())).or_insert((real_ms, f.label));
+        }
+        let mut out = Vec::with_capacity(self.seen.len());
+        self.seen.retain(|(from, to, sent, arrives), (first, label)| {
+            let virtual_p = now.micros().saturating_sub(*sent) as f64 / (arrives.saturating_sub(*sent)).max(1) as f64;
+            let real_p = (real_ms - *first) / MIN_VISIBLE_MS;
+            let p = virtual_p.min(real_p).clamp(0.0, 1.0);
+            let alive = real_p < 1.0 || virtual_p < 1.0;
+            if alive {
+                out.push((*from, *to, p, label.clone()));
+            }
+            alive
+        });
+        out
+    }
+
+    pub fn clear(&mut self) {
+        self.seen.clear();
+    }
+}
+
+/// Draws messages as dots moving from sender to receiver, sized for the device's pixel
+/// ratio so they stay sharp on HiDPI screens. Returns how many were drawn.
+pub fn draw_flights(canvas: &NodeRef, topology: &Topology, flights: &[(u32, u32, f64, String)]) -> usize {
     let Some(canvas) = canvas.cast::<HtmlCanvasElement>() else { return 0 };
     let dpr = gloo::utils::window().device_pixel_ratio().max(1.0);
     let (cw, ch) = (f64::from(canvas.client_width()), f64::from(canvas.client_height()));
@@ -157,16 +199,14 @@ pub fn draw_flights(canvas: &NodeRef, topology: &Topology, flights: &[Flight], n
     let dot = (radius(topology.nodes.len()) * 0.28).max(2.5) * sx.min(sy);
     let mut drawn = 0;
     let mut last_colour = "";
-    for f in flights {
-        let (Some(a), Some(b)) = (topology.nodes.get(f.from as usize), topology.nodes.get(f.to as usize)) else {
+    for (from, to, p, label) in flights {
+        let (Some(a), Some(b)) = (topology.nodes.get(*from as usize), topology.nodes.get(*to as usize)) else {
             continue;
         };
-        let span = f.arrives_at.micros().saturating_sub(f.sent_at.micros()).max(1) as f64;
-        let p = (now.micros().saturating_sub(f.sent_at.micros()) as f64 / span).clamp(0.0, 1.0);
         let (x1, y1) = pos(a.x, a.y);
         let (x2, y2) = pos(b.x, b.y);
         let (x, y) = ((x1 + (x2 - x1) * p) * sx, (y1 + (y2 - y1) * p) * sy);
-        let c = colour(&f.label);
+        let c = colour(label);
         if c != last_colour {
             ctx.set_fill_style_str(c);
             last_colour = c;

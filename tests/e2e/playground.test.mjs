@@ -1,0 +1,133 @@
+// The playground as a user meets it: every system page plays; a clicked fault changes the
+// drawing and lands in the scenario; a copied link opened in a fresh browser context
+// replays to the same trace hash; keyboard shortcuts work; compare mode, the method page
+// and the seed sweep work; and nothing logs a console error or a CSP violation.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { serve, launch, openPage, screenshot, sdlab } from "./harness.mjs";
+
+let server, browser;
+before(async () => {
+  server = await serve();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const simTime = async (page) => parseFloat(await page.textContent('[data-testid="sim-time"]'));
+
+test("every system page plays and the clock advances", async () => {
+  for (const { id } of sdlab(["list", "--json"])) {
+    const { page, problems } = await openPage(browser, `${server.url}#/s/${id}`);
+    await page.waitForSelector('[data-testid="topology"] [data-node]');
+    assert.equal(await simTime(page), 0);
+    await page.click('[data-testid="play-toggle"]');
+    await page.waitForFunction(() => parseFloat(document.querySelector('[data-testid="sim-time"]').textContent) > 300, null, { timeout: 20_000 });
+    await page.click('[data-testid="play-toggle"]');
+    assert.ok((await page.$$('[data-testid="checks"] [data-check]')).length >= 2, `${id}: checks shown`);
+    await screenshot(page, `system-${id}`);
+    assert.deepEqual(problems, [], `${id}: console errors`);
+    await page.close();
+  }
+});
+
+test("a fault click changes what is drawn, and a copied link replays the same run elsewhere", async () => {
+  const { page, problems } = await openPage(browser, `${server.url}#/s/distributed-cache`);
+  await page.waitForSelector('[data-node="cache-1"]');
+  await page.click('[data-testid="play-toggle"]');
+  await page.waitForFunction(() => parseFloat(document.querySelector('[data-testid="sim-time"]').textContent) > 400);
+  await page.click('[data-testid="play-toggle"]');
+  assert.equal(await page.getAttribute('[data-node="cache-1"]', "data-status"), "up");
+  await page.click('[data-node="cache-1"]');
+  await page.click('[data-testid="fault-crash"]');
+  await page.waitForFunction(() => document.querySelector('[data-node="cache-1"]').dataset.status === "down");
+  await screenshot(page, "fault-crash");
+  await page.click('[data-testid="step"]');
+  await page.click('[data-testid="copy-link"]');
+  const url = await page.inputValue('[data-testid="share-url"]');
+  const hash = await page.textContent('[data-testid="trace-hash"]');
+  const time = await simTime(page);
+  assert.match(url, /#\/s\/distributed-cache\?v1\./);
+  const ctx = await browser.newContext();
+  const fresh = await ctx.newPage();
+  const freshProblems = [];
+  fresh.on("console", (m) => m.type() === "error" && freshProblems.push(m.text()));
+  await fresh.goto(url);
+  await fresh.waitForSelector('[data-testid="trace-hash"]');
+  assert.equal(await fresh.textContent('[data-testid="trace-hash"]'), hash, "same trace hash at the playhead");
+  assert.equal(await simTime(fresh), time);
+  assert.equal(await fresh.getAttribute('[data-node="cache-1"]', "data-status"), "down");
+  assert.deepEqual([...problems, ...freshProblems], []);
+  await ctx.close();
+  await page.close();
+});
+
+test("the naive strategy turns a check red while the robust one stays green", async () => {
+  const { page, problems } = await openPage(browser, `${server.url}#/s/distributed-lock`);
+  await page.waitForSelector('[data-testid="scrubber"]');
+  const toEnd = () => page.$eval('[data-testid="scrubber"]', (el) => { el.value = el.max; el.dispatchEvent(new Event("input", { bubbles: true })); });
+  await toEnd();
+  await page.waitForSelector('[data-check][data-ok="false"]');
+  await page.selectOption('[data-testid="strategy"]', "fencing");
+  await page.waitForFunction(() => document.querySelector('[data-testid="strategy"]').value === "fencing");
+  await page.waitForSelector('[data-testid="scrubber"]');
+  await toEnd();
+  await page.waitForFunction(() => parseFloat(document.querySelector('[data-testid="sim-time"]').textContent) > 1000);
+  const bad = await page.$$('[data-check][data-ok="false"]');
+  assert.equal(bad.length, 0, "fencing passes every check");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("keyboard shortcuts: Space, arrows, + and −, ?", async () => {
+  const { page, problems } = await openPage(browser, `${server.url}#/s/rate-limiter`);
+  await page.waitForSelector('[data-testid="play-toggle"]');
+  await page.keyboard.press("Space");
+  assert.equal(await page.getAttribute('[data-testid="play-toggle"]', "aria-pressed"), "true");
+  await page.waitForTimeout(300);
+  await page.keyboard.press("Space");
+  assert.equal(await page.getAttribute('[data-testid="play-toggle"]', "aria-pressed"), "false");
+  const before = parseInt(await page.textContent('[data-testid="events"]'), 10);
+  await page.keyboard.press("ArrowRight");
+  assert.equal(parseInt(await page.textContent('[data-testid="events"]'), 10), before + 1);
+  const speed = await page.textContent('[data-testid="speed-value"]');
+  await page.keyboard.press("+");
+  assert.notEqual(await page.textContent('[data-testid="speed-value"]'), speed);
+  await page.keyboard.press("-");
+  assert.equal(await page.textContent('[data-testid="speed-value"]'), speed);
+  await page.keyboard.press("?");
+  await page.waitForSelector('[data-testid="help"]');
+  await screenshot(page, "help");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("compare mode, the method page and dark mode render", async () => {
+  const { page, problems } = await openPage(browser, `${server.url}#/compare/url-shortener`);
+  await page.waitForSelector("text=Compare", { timeout: 30_000 });
+  await page.waitForTimeout(500);
+  await screenshot(page, "compare");
+  await page.goto(`${server.url}#/method`);
+  await page.waitForSelector("h1, h2");
+  await screenshot(page, "method");
+  await page.click('[data-testid="theme-toggle"]');
+  const theme = await page.evaluate(() => document.documentElement.dataset.theme);
+  assert.ok(theme === "dark" || theme === "light");
+  await page.goto(`${server.url}#/s/url-shortener`);
+  await page.waitForSelector('[data-testid="topology"] [data-node]');
+  await screenshot(page, `system-url-shortener-${theme}`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a phone-sized screen still reads", async () => {
+  const { page, problems } = await openPage(browser, `${server.url}#/s/rate-limiter`, { width: 390, height: 844 });
+  await page.waitForSelector('[data-testid="play-toggle"]');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `page is ${overflow}px wider than the phone`);
+  await screenshot(page, "phone-rate-limiter");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
