@@ -104,10 +104,32 @@ test("keyboard shortcuts: Space, arrows, + and −, ?", async () => {
   await page.close();
 });
 
+test("find a failing seed runs in a Web Worker and its hit opens as a link", async () => {
+  const { page, problems } = await openPage(browser, `${server.url}#/s/url-shortener`);
+  await page.waitForSelector('[data-testid="explore-find"]');
+  await page.click('[data-testid="explore-find"]');
+  await page.waitForSelector('[data-testid="explore-hit"] a', { timeout: 30_000 });
+  const href = await page.getAttribute('[data-testid="explore-hit"] a', "href");
+  assert.match(href, /^#\/s\/url-shortener\?v1\./);
+  await screenshot(page, "explore-hit");
+  // A robust strategy: start a long sweep, then cancel it; the page stays responsive.
+  await page.selectOption('[data-testid="strategy"]', "counter");
+  await page.waitForFunction(() => document.querySelector('[data-testid="strategy"]').value === "counter");
+  await page.fill('[data-testid="explore"] input[type=number]', "5000");
+  await page.click('[data-testid="explore-find"]');
+  await page.waitForTimeout(300);
+  await page.click('[data-testid="explore-cancel"]');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="explore-find"]').disabled);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test("compare mode, the method page and dark mode render", async () => {
   const { page, problems } = await openPage(browser, `${server.url}#/compare/url-shortener`);
-  await page.waitForSelector("text=Compare", { timeout: 30_000 });
-  await page.waitForTimeout(500);
+  await page.waitForSelector('[data-testid="compare"] [data-testid="trace-hash"]', { timeout: 30_000 });
+  const hashes = await page.$$eval('[data-testid="compare"] [data-testid="trace-hash"]', (els) => els.map((e) => e.textContent));
+  assert.equal(hashes.length, 2);
+  assert.notEqual(hashes[0], hashes[1]);
   await screenshot(page, "compare");
   await page.goto(`${server.url}#/method`);
   await page.waitForSelector("h1, h2");

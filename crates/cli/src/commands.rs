@@ -222,10 +222,8 @@ pub fn bench(nodes: u32, window: u32, horizon_ms: u64, repeat: u32) -> Result<u8
     let mut events = 0;
     for _ in 0..repeat.max(1) {
         let start = std::time::Instant::now();
-        let mut w = sdlab_core::sim::pingpong::world(1, nodes, window, horizon_ms);
-        w.run_to_end();
+        events = sdlab_core::sim::pingpong::run(1, nodes, window, horizon_ms);
         best = best.min(start.elapsed().as_secs_f64());
-        events = w.events();
     }
     println!("{{\"events\": {events}, \"seconds\": {best:.6}, \"events_per_s\": {:.0}}}", events as f64 / best);
     Ok(0)

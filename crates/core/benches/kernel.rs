@@ -2,6 +2,8 @@
 //! 8 requests in flight, 200 ms of virtual time. The same workload runs in wasm through
 //! `bench_kernel` in crates/web (`cargo xtask bench` reports both and their ratio).
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sdlab_core::sim::pingpong;
 

@@ -39,6 +39,7 @@ pub fn App() -> Html {
             html! { <crate::pages::compare::ComparePage id={id.clone()} a={a.clone()} b={b.clone()} /> }
         }
         Route::Method => html! { <crate::pages::method::MethodPage /> },
+        Route::Bench { query } => html! { <crate::pages::bench::BenchPage query={query.clone()} /> },
         Route::NotFound(path) => html! {
             <section class="notice" data-testid="not-found"><h2>{ "No such page" }</h2><p>{ format!("Nothing lives at #{path}.") }</p><a href="#/">{ "Back to the catalog" }</a></section>
         },

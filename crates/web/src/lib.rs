@@ -27,12 +27,10 @@ pub fn start() {
 /// number of kernel events handled.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn bench_kernel(nodes: u32, window: u32, horizon_ms: u32, seed: u32) -> f64 {
-    let mut w = sdlab_core::sim::pingpong::world(
+    sdlab_core::sim::pingpong::run(
         u64::from(seed),
         nodes.clamp(2, 512),
         window.clamp(1, 64),
         u64::from(horizon_ms.min(10_000)),
-    );
-    w.run_to_end();
-    w.events() as f64
+    ) as f64
 }

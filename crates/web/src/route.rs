@@ -4,9 +4,20 @@
 #[derive(Clone, Debug, PartialEq)]
 pub enum Route {
     Catalog,
-    System { id: String, link: Option<String> },
-    Compare { id: String, a: Option<String>, b: Option<String> },
+    System {
+        id: String,
+        link: Option<String>,
+    },
+    Compare {
+        id: String,
+        a: Option<String>,
+        b: Option<String>,
+    },
     Method,
+    /// The animation benchmark (not linked from the UI).
+    Bench {
+        query: Option<String>,
+    },
     NotFound(String),
 }
 
@@ -22,6 +33,7 @@ impl Route {
         match parts.as_slice() {
             [] => Route::Catalog,
             ["method"] => Route::Method,
+            ["bench"] => Route::Bench { query },
             ["s", id] => Route::System { id: id.to_string(), link: query },
             ["compare", id] => {
                 let (a, b) = match query.as_deref().and_then(|q| q.split_once('&')) {
@@ -38,6 +50,7 @@ impl Route {
         match self {
             Route::Catalog => "#/".into(),
             Route::Method => "#/method".into(),
+            Route::Bench { query } => format!("#/bench?{}", query.clone().unwrap_or_default()),
             Route::System { id, link: None } => format!("#/s/{id}"),
             Route::System { id, link: Some(l) } => format!("#/s/{id}?{l}"),
             Route::Compare { id, a, b } => {

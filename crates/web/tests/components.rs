@@ -31,20 +31,30 @@ async fn catalog_shows_one_card_per_system() {
 }
 
 #[wasm_bindgen_test]
-async fn system_page_runs_and_shows_hash_and_checks() {
+async fn system_page_steps_plays_and_shows_hash_and_checks() {
     let Some(def) = CATALOG.first() else { return };
     let root = mount();
     let props = sdlab_web::pages::system::Props { id: def.id.to_string(), link: None };
     yew::Renderer::<sdlab_web::pages::system::SystemPage>::with_root_and_props(root.clone(), props).render();
     settle().await;
-    assert!(root.query_selector("[data-testid=trace-hash]").unwrap().is_none());
-    let run: HtmlElement = root.query_selector("[data-testid=run]").unwrap().unwrap().dyn_into().unwrap();
-    run.click();
+    let text = |sel: &str| root.query_selector(sel).unwrap().unwrap().text_content().unwrap();
+    let click = |sel: &str| {
+        let el: HtmlElement = root.query_selector(sel).unwrap().unwrap().dyn_into().unwrap();
+        el.click();
+    };
+    assert_eq!(text("[data-testid=trace-hash]").len(), 16);
+    assert_eq!(text("[data-testid=events]"), "0");
+    click("[data-testid=step]");
     settle().await;
-    let hash = root.query_selector("[data-testid=trace-hash]").unwrap().unwrap().text_content().unwrap();
-    assert_eq!(hash.len(), 16, "{hash}");
-    let checks = root.query_selector_all("[data-check]").unwrap();
+    assert_eq!(text("[data-testid=events]"), "1");
+    click("[data-testid=play-toggle]");
+    settle().await;
+    let toggle = root.query_selector("[data-testid=play-toggle]").unwrap().unwrap();
+    assert_eq!(toggle.get_attribute("aria-pressed").as_deref(), Some("true"));
+    let checks = root.query_selector_all("[data-testid=checks] [data-check]").unwrap();
     assert_eq!(checks.length() as usize, def.checks.len());
+    let nodes = root.query_selector_all("[data-testid=topology] [data-node]").unwrap();
+    assert!(nodes.length() > 1);
 }
 
 #[wasm_bindgen_test]

@@ -106,6 +106,14 @@ pub fn world(seed: u64, nodes: u32, window: u32, horizon_ms: u64) -> World<Pinge
     }
 }
 
+/// Builds and runs the benchmark world to its end; returns the number of events handled.
+/// (A plain function so the whole run is compiled — and optimised — in this crate.)
+pub fn run(seed: u64, nodes: u32, window: u32, horizon_ms: u64) -> u64 {
+    let mut w = world(seed, nodes, window, horizon_ms);
+    w.run_to_end();
+    w.events()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,11 +2,11 @@
 //! calls back. Dropping the handle terminates the worker — that is how Cancel works, since
 //! a sweep is a tight synchronous loop that never stops to read a "cancel" message.
 //!
-//! The worker is a classic (non-module) script: trunk builds worker binaries with
-//! wasm-bindgen's `no-modules` target and writes a small loader shim that `importScripts`
-//! the glue and instantiates the wasm. Instantiation is asynchronous, so a message posted
-//! right after `new Worker` would arrive before the handler exists and be dropped: the
-//! handle queues what it sends until the worker says `ready`.
+//! The real worker is a module script (`static/explore-worker.js`) that imports the page's
+//! own JS glue and wasm and calls `explore_worker_start`; tests pass stand-in classic
+//! workers instead. Instantiation is asynchronous, so a message posted right after
+//! `new Worker` would arrive before the handler exists and be dropped: the handle queues
+//! what it sends until the worker says `ready`.
 
 use super::protocol::{FromWorker, ToWorker};
 use std::cell::RefCell;
@@ -15,8 +15,19 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, Event, MessageEvent, Worker};
 
-/// Where trunk puts the loader shim of the `explore_worker` binary (relative to the page).
-pub const DEFAULT_WORKER_URL: &str = "./explore_worker_loader.js";
+/// Means "the real sweep worker": a module worker running the page's own wasm.
+pub const DEFAULT_WORKER_URL: &str = "auto";
+
+/// The real worker's URL: `explore-worker.js` told where the page's glue and wasm are
+/// (read from the preload links trunk writes, since their names carry content hashes).
+fn module_worker_url() -> Result<String, String> {
+    let doc = gloo::utils::document();
+    let href = |sel: &str| doc.query_selector(sel).ok().flatten().and_then(|e| e.get_attribute("href"));
+    let js = href("link[rel=modulepreload]").ok_or("the page's script link is missing")?;
+    let wasm = href("link[rel=preload][as=fetch]").ok_or("the page's wasm link is missing")?;
+    let enc = |s: &str| String::from(js_sys::encode_uri_component(s));
+    Ok(format!("./explore-worker.js?js={}&wasm={}", enc(&js), enc(&wasm)))
+}
 
 pub struct SweepWorker {
     worker: Worker,
@@ -34,7 +45,14 @@ impl SweepWorker {
         on_message: impl Fn(FromWorker) + 'static,
         on_error: impl Fn(String) + 'static,
     ) -> Result<SweepWorker, String> {
-        let worker = Worker::new(url).map_err(|e| format!("the sweep worker could not be created: {e:?}"))?;
+        let worker = if url == DEFAULT_WORKER_URL {
+            let opts = web_sys::WorkerOptions::new();
+            opts.set_type(web_sys::WorkerType::Module);
+            Worker::new_with_options(&module_worker_url()?, &opts)
+        } else {
+            Worker::new(url)
+        }
+        .map_err(|e| format!("the sweep worker could not be created: {e:?}"))?;
         let on_error = Rc::new(on_error);
         let pending: Rc<RefCell<Option<Vec<String>>>> = Rc::new(RefCell::new(Some(Vec::new())));
         let onmessage = {

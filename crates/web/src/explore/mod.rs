@@ -9,5 +9,7 @@ pub mod panel;
 pub mod protocol;
 pub mod state;
 pub mod sweep;
+#[cfg(target_arch = "wasm32")]
+pub mod worker_main;
 
 pub use panel::{ExplorePanel, ExploreProps};

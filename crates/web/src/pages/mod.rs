@@ -1,5 +1,6 @@
 //! One module per route.
 
+pub mod bench;
 pub mod catalog;
 pub mod compare;
 pub mod method;

@@ -6,8 +6,13 @@ use crate::views::LineChart;
 use sdlab_core::metrics::{Metrics, ERRORS, REQUESTS};
 use yew::prelude::*;
 
-/// (title, unit, lines) for the three shared charts.
-pub fn shared_series(m: &Metrics) -> Vec<(&'static str, &'static str, Vec<(String, Vec<f64>)>)> {
+/// Named lines of one chart.
+pub type Lines = Vec<(String, Vec<f64>)>;
+/// One chart: title, unit, lines.
+pub type Chart = (&'static str, &'static str, Lines);
+
+/// The three shared charts.
+pub fn shared_series(m: &Metrics) -> Vec<Chart> {
     let interval_s = m.series.interval_ms as f64 / 1_000.0;
     let requests = m.series.get(REQUESTS).unwrap_or(&[]);
     let errors = m.series.get(ERRORS).unwrap_or(&[]);
@@ -28,7 +33,7 @@ pub fn shared_series(m: &Metrics) -> Vec<(&'static str, &'static str, Vec<(Strin
 
 #[derive(Properties, PartialEq)]
 pub struct ChartsProps {
-    pub series: Vec<(&'static str, &'static str, Vec<(String, Vec<f64>)>)>,
+    pub series: Vec<Chart>,
     pub interval_ms: u64,
     pub cursor_ms: f64,
 }

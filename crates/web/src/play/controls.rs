@@ -67,8 +67,8 @@ pub fn Controls(p: &ControlsProps) -> Html {
                     aria-label={format!("{play_label} (Space)")} disabled={p.finished && !p.playing}>
                 { if p.playing { "⏸ Pause" } else { "▶ Play" } }
             </button>
-            <button onclick={step} data-testid="step" aria-label="Step one event (→)" disabled={p.finished}>{ "⏭ Step" }</button>
-            <button onclick={reset} data-testid="reset" aria-label="Reset to time zero">{ "⟲ Reset" }</button>
+            <button onclick={step} data-testid="step" aria-label="Step one event (→)" disabled={p.finished}>{ "Step ›" }</button>
+            <button onclick={reset} data-testid="reset" aria-label="Reset to time zero">{ "Reset" }</button>
             <label class="speed">
                 <span>{ "Speed " }<output data-testid="speed-value">{ speed_label(SPEEDS[p.speed_index.min(SPEEDS.len() - 1)]) }</output></span>
                 <input type="range" min="0" max={(SPEEDS.len() - 1).to_string()} step="1" value={p.speed_index.to_string()}
@@ -89,7 +89,7 @@ pub fn Controls(p: &ControlsProps) -> Html {
                     }) }
                 </select>
             </label>
-            <button onclick={share} data-testid="copy-link" aria-label="Copy a link to this exact run">{ "🔗 Copy link" }</button>
+            <button onclick={share} data-testid="copy-link" aria-label="Copy a link to this exact run">{ "Copy link" }</button>
         </div>
     }
 }

@@ -166,7 +166,7 @@ impl Player {
     /// playhead a link carries is exactly where the run stands.
     pub fn align_to_ms(&mut self) {
         let now = self.sim.now().micros();
-        if now % 1_000 != 0 && self.sim.stopped().is_none() {
+        if !now.is_multiple_of(1_000) && self.sim.stopped().is_none() {
             self.sim.run_until(SimTime(now.div_ceil(1_000) * 1_000));
         }
     }

@@ -197,24 +197,31 @@ pub fn draw_flights(canvas: &NodeRef, topology: &Topology, flights: &[(u32, u32,
     let (sx, sy) = (f64::from(pw) / VIEW_W, f64::from(ph) / VIEW_H);
     ctx.clear_rect(0.0, 0.0, f64::from(pw), f64::from(ph));
     let dot = (radius(topology.nodes.len()) * 0.28).max(2.5) * sx.min(sy);
-    let mut drawn = 0;
-    let mut last_colour = "";
+    // One path per colour: a fill per dot would cost thousands of raster passes a frame.
+    let mut by_colour: Vec<(&'static str, Vec<(f64, f64)>)> = Vec::new();
     for (from, to, p, label) in flights {
         let (Some(a), Some(b)) = (topology.nodes.get(*from as usize), topology.nodes.get(*to as usize)) else {
             continue;
         };
         let (x1, y1) = pos(a.x, a.y);
         let (x2, y2) = pos(b.x, b.y);
-        let (x, y) = ((x1 + (x2 - x1) * p) * sx, (y1 + (y2 - y1) * p) * sy);
+        let at = ((x1 + (x2 - x1) * p) * sx, (y1 + (y2 - y1) * p) * sy);
         let c = colour(label);
-        if c != last_colour {
-            ctx.set_fill_style_str(c);
-            last_colour = c;
+        match by_colour.iter_mut().find(|(k, _)| *k == c) {
+            Some((_, v)) => v.push(at),
+            None => by_colour.push((c, vec![at])),
         }
+    }
+    let mut drawn = 0;
+    for (c, dots) in &by_colour {
+        ctx.set_fill_style_str(c);
         ctx.begin_path();
-        let _ = ctx.arc(x, y, dot, 0.0, std::f64::consts::TAU);
+        for &(x, y) in dots {
+            ctx.move_to(x + dot, y);
+            let _ = ctx.arc(x, y, dot, 0.0, std::f64::consts::TAU);
+        }
         ctx.fill();
-        drawn += 1;
+        drawn += dots.len();
     }
     drawn
 }

@@ -33,27 +33,6 @@ fn sweep(strategy: &str, seeds: std::ops::Range<u64>, swarm: bool) -> Vec<(u64, 
     bad
 }
 
-#[test]
-#[ignore = "slow in debug: run with --release -- --ignored"]
-// Wall time is only printed, to report the cost of a run; it never feeds a simulation.
-#[allow(clippy::disallowed_methods, clippy::disallowed_types)]
-fn sweep_200_release() {
-    for s in STRATEGIES {
-        for swarm in [false, true] {
-            let t = std::time::Instant::now();
-            let bad = sweep(s.id, 0..200, swarm);
-            let seeds: std::collections::BTreeSet<u64> = bad.iter().map(|b| b.0).collect();
-            eprintln!("{} swarm={swarm}: {} failing seeds of 200 ({:?})", s.id, seeds.len(), t.elapsed());
-            for b in bad.iter().take(if s.robust { 20 } else { 2 }) {
-                eprintln!("   {b:?}");
-            }
-            if s.robust {
-                assert!(bad.is_empty());
-            }
-        }
-    }
-}
-
 fn run_world(strategy: &str, seed: u64, swarm: bool) -> World<Node> {
     let s = sweep_scenario(&scenario(strategy), seed, swarm);
     let mut w = build_world(&s, &BuildOptions::default()).unwrap();

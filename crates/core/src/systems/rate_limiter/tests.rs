@@ -246,30 +246,6 @@ fn explainer_scenarios_run_and_show_what_they_claim() {
     }
 }
 
-/// The CI-sized sweep (200 seeds × swarm and not), in release:
-/// `cargo test --release -p sdlab-core rate_limiter -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn full_sweep_and_cost_report() {
-    for st in STRATEGIES {
-        let r = run(&scenario(st.id));
-        println!("{:<24} events={:>6} failing={:?}", st.id, r.events, failing(&r.checks));
-        if st.robust {
-            let mut bad = sweep(st.id, 200, false);
-            bad.extend(sweep(st.id, 200, true));
-            println!("   200 seeds x (plain, swarm): {} failures {:?}", bad.len(), bad.first());
-            assert!(bad.is_empty());
-        } else {
-            let plain = (0..200).filter(|&s| !sweep_one(st.id, s, false)).count();
-            println!("   naive fails in {plain}/200 plain seeds");
-        }
-    }
-}
-
-fn sweep_one(strategy: &str, seed: u64, swarm: bool) -> bool {
-    failing(&run(&sweep_scenario(&scenario(strategy), seed, swarm)).checks).is_empty()
-}
-
 #[test]
 fn views_draw_levels_outcomes_and_per_key_state() {
     for id in ["token-bucket", "local-sync", "local-only", "fixed-window"] {

@@ -208,37 +208,6 @@ fn golden_trace() {
     .assert_eq(&text);
 }
 
-/// The CI-sized sweep (200 seeds × robust strategies × with and without swarm), plus
-/// timing of default runs. Run with `cargo test --release -- --ignored`.
-#[test]
-#[ignore]
-fn sweep_200_seeds() {
-    for st in DEF.strategies {
-        let base = scenario(st.id, 0, &[]);
-        for swarm in [false, true] {
-            let mut bad = Vec::new();
-            let mut events = 0;
-            for seed in 0..200 {
-                let s = sweep_scenario(&base, seed, swarm);
-                let (ev, _, checks) = run(&s);
-                events = events.max(ev);
-                if !failing(&checks).is_empty() {
-                    bad.push((seed, failing(&checks)));
-                }
-            }
-            eprintln!(
-                "{} swarm={swarm}: {} / 200 seeds fail; max events {events}; first {:?}",
-                st.id,
-                bad.len(),
-                bad.first()
-            );
-            if st.robust {
-                assert!(bad.is_empty());
-            }
-        }
-    }
-}
-
 /// Every "Show me" line of the explainer is a valid scenario that does what its answer
 /// says.
 #[test]
@@ -258,14 +227,4 @@ fn explainer_scenarios_run_and_show_their_point() {
     assert!(outcomes[2].is_empty(), "{outcomes:?}");
     assert_eq!(outcomes[3], vec![P99_REDIRECT.to_string()]);
     assert!(outcomes[4].is_empty() && outcomes[5].is_empty(), "{outcomes:?}");
-}
-
-/// Prints each strategy's default run: events and failing checks (`-- --ignored`).
-#[test]
-#[ignore]
-fn default_run_report() {
-    for st in DEF.strategies {
-        let (events, hash, checks) = run(&scenario(st.id, 1, &[]));
-        eprintln!("{}: {events} events, hash {hash:016x}, failing {:?}", st.id, failing(&checks));
-    }
 }
