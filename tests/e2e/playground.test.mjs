@@ -144,6 +144,29 @@ test("compare mode, the method page and dark mode render", async () => {
   await page.close();
 });
 
+test("export and import the scenario as JSON; export the topology as SVG and PNG", async () => {
+  const { page, problems } = await openPage(browser, `${server.url}#/s/rate-limiter`);
+  await page.waitForSelector('[data-testid="export-json"]');
+  const [json] = await Promise.all([page.waitForEvent("download"), page.click('[data-testid="export-json"]')]);
+  const text = await (await import("node:fs/promises")).readFile(await json.path(), "utf8");
+  const spec = JSON.parse(text);
+  assert.equal(spec.system, "rate-limiter");
+  spec.seed = 4242;
+  await page.setInputFiles('[data-testid="import-json"]', { name: "s.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(spec)) });
+  await page.waitForFunction(() => document.querySelector('[data-testid="seed"]').value === "4242");
+  await page.setInputFiles('[data-testid="import-json"]', { name: "bad.json", mimeType: "application/json", buffer: Buffer.from("{not json") });
+  await page.waitForSelector('[data-testid="io-message"]');
+  assert.match(await page.textContent('[data-testid="io-message"]'), /not a scenario/);
+  const [svg] = await Promise.all([page.waitForEvent("download"), page.click('[data-testid="export-svg"]')]);
+  const svgText = await (await import("node:fs/promises")).readFile(await svg.path(), "utf8");
+  assert.match(svgText, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.match(svgText, /data-node="gateway-0"|data-node="client-0"/);
+  const [png] = await Promise.all([page.waitForEvent("download"), page.click('[data-testid="export-png"]')]);
+  assert.match(png.suggestedFilename(), /\.png$/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test("a phone-sized screen still reads", async () => {
   const { page, problems } = await openPage(browser, `${server.url}#/s/rate-limiter`, { width: 390, height: 844 });
   await page.waitForSelector('[data-testid="play-toggle"]');

@@ -411,6 +411,51 @@ pub fn SystemPage(props: &Props) -> Html {
             }
         })
     };
+    let io_message = use_state(String::new);
+    let reader = use_mut_ref(|| None::<gloo::file::callbacks::FileReader>);
+    let on_export_json = {
+        let (spec, io_message) = (spec_now.clone(), io_message.clone());
+        let name = format!("{}-seed{}.json", def.id, scenario.seed);
+        Callback::from(move |_: MouseEvent| {
+            let result = crate::play::export::download(&name, "application/json", &spec.to_json_pretty());
+            io_message.set(result.map_or_else(|e| format!("Export failed: {e}"), |_| format!("Saved {name}.")));
+        })
+    };
+    let on_export_svg = {
+        let io_message = io_message.clone();
+        let name = format!("{}-topology.svg", def.id);
+        Callback::from(move |_: MouseEvent| {
+            let result = crate::play::export::topology_svg().and_then(|svg| crate::play::export::download(&name, "image/svg+xml", &svg));
+            io_message.set(result.map_or_else(|e| format!("Export failed: {e}"), |_| format!("Saved {name}.")));
+        })
+    };
+    let on_export_png = {
+        let io_message = io_message.clone();
+        let name = format!("{}-topology.png", def.id);
+        Callback::from(move |_: MouseEvent| {
+            let result = crate::play::export::topology_png(&name);
+            io_message.set(result.map_or_else(|e| format!("Export failed: {e}"), |_| format!("Saved {name}.")));
+        })
+    };
+    let on_import = {
+        let (io_message, reader) = (io_message.clone(), reader.clone());
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+            let io_message = io_message.clone();
+            let task = gloo::file::callbacks::read_as_text(&gloo::file::File::from(file), move |text| {
+                let outcome = text
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| link::parse_json(&t).map_err(|e| e.to_string()))
+                    .and_then(|spec| Scenario::from_spec(&spec).map(|_| spec).map_err(|e| e.to_string()));
+                match outcome {
+                    Ok(spec) => navigate(&spec),
+                    Err(e) => io_message.set(format!("That file is not a scenario sdlab can open: {e}")),
+                }
+            });
+            *reader.borrow_mut() = Some(task);
+        })
+    };
     let close_help = {
         let f = act(Rc::new(|l: &mut Live| l.help_open = false));
         Callback::from(move |_| f())
@@ -489,6 +534,16 @@ pub fn SystemPage(props: &Props) -> Html {
             <section class="sequence" aria-labelledby="seq-h">
                 <h2 id="seq-h">{ "Recent messages" }</h2>
                 <SequenceDiagram events={(*recent).clone()} names={(*names).clone()} max={50} />
+            </section>
+            <section class="io" aria-label="Export and import">
+                <button onclick={on_export_json} data-testid="export-json">{ "Export scenario (JSON)" }</button>
+                <label class="import">
+                    <span>{ "Import scenario (JSON)" }</span>
+                    <input type="file" accept=".json,application/json" onchange={on_import} data-testid="import-json" />
+                </label>
+                <button onclick={on_export_svg} data-testid="export-svg">{ "Export topology (SVG)" }</button>
+                <button onclick={on_export_png} data-testid="export-png">{ "Export topology (PNG)" }</button>
+                if !io_message.is_empty() { <p role="status" data-testid="io-message">{ (*io_message).clone() }</p> }
             </section>
             <crate::explore::ExplorePanel spec={spec_now.clone()} />
             <ParamsForm specs={def.params} values={scenario.params.clone()} on_change={on_param} />

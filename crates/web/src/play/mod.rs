@@ -5,6 +5,7 @@ pub mod charts;
 pub mod checks;
 pub mod controls;
 pub mod event_log;
+pub mod export;
 pub mod fault_panel;
 pub mod params_form;
 pub mod player;
