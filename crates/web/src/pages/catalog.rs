@@ -49,6 +49,42 @@ pub fn CatalogPage() -> Html {
     }
 }
 
+/// A small live diagram of the system: its default scenario run for a moment, drawn as
+/// nodes coloured by role and the links that carried traffic.
+#[derive(Properties, PartialEq)]
+struct PreviewProps {
+    id: &'static str,
+}
+
+#[component]
+fn Preview(p: &PreviewProps) -> Html {
+    let topo = use_memo(p.id, |id| {
+        let def = sdlab_core::catalog::find(id)?;
+        let scenario = sdlab_core::scenario::Scenario::from_spec(&def.default_spec()).ok()?;
+        let mut sim = sdlab_core::catalog::build(&scenario, &Default::default()).ok()?;
+        sim.run_until(sdlab_core::sim::time::SimTime::from_ms(300));
+        Some(sim.topology())
+    });
+    let Some(t) = &*topo else { return html! {} };
+    let roles: Vec<&str> = t.nodes.iter().fold(Vec::new(), |mut acc, n| {
+        if !acc.contains(&n.role.as_str()) {
+            acc.push(n.role.as_str());
+        }
+        acc
+    });
+    let at = |id: u32| t.nodes.get(id as usize).map(|n| (10.0 + f64::from(n.x) * 180.0, 8.0 + f64::from(n.y) * 64.0)).unwrap_or_default();
+    html! {
+        <svg class="preview" viewBox="0 0 200 80" role="img" aria-label={format!("Diagram: {} nodes in {} roles ({})", t.nodes.len(), roles.len(), roles.join(", "))}>
+            { for t.links.iter().map(|l| { let (a, b) = (at(l.from), at(l.to)); html! {
+                <line x1={a.0.to_string()} y1={a.1.to_string()} x2={b.0.to_string()} y2={b.1.to_string()} />
+            } }) }
+            { for t.nodes.iter().map(|n| { let (x, y) = at(n.id); let role = roles.iter().position(|r| *r == n.role).unwrap_or(0); html! {
+                <circle class={format!("r{}", role % 6)} cx={x.to_string()} cy={y.to_string()} r="4" />
+            } }) }
+        </svg>
+    }
+}
+
 fn card(def: &SystemDef) -> Html {
     let naive = def.strategies.iter().filter(|s| !s.robust).count();
     let robust = def.strategies.len() - naive;
@@ -58,6 +94,7 @@ fn card(def: &SystemDef) -> Html {
                 <span class="num">{ def.number }</span>
                 <strong>{ def.title }</strong>
                 <span class="question">{ def.question }</span>
+                <Preview id={def.id} />
                 <span class="meta">{ format!("{} strategies ({naive} naive, {robust} robust) · {} checks", def.strategies.len(), def.checks.len()) }</span>
             </a>
         </li>
