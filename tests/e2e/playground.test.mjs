@@ -64,19 +64,43 @@ test("a fault click changes what is drawn, and a copied link replays the same ru
   await page.close();
 });
 
-test("the naive strategy turns a check red while the robust one stays green", async () => {
-  const { page, problems } = await openPage(browser, `${server.url}#/s/distributed-lock`);
-  await page.waitForSelector('[data-testid="scrubber"]');
+test("the new-user story: play, crash a node, naive goes red, robust stays green, the link replays", async () => {
+  const { page, problems } = await openPage(browser, `${server.url}#/s/distributed-cache`);
+  await page.waitForSelector('[data-node="cache-2"]');
+  assert.equal(await page.inputValue('[data-testid="strategy"]'), "modulo");
+  await page.click('[data-testid="play-toggle"]');
+  await page.waitForFunction(() => parseFloat(document.querySelector('[data-testid="sim-time"]').textContent) > 250);
+  await page.click('[data-testid="play-toggle"]');
+  await page.click('[data-node="cache-2"]');
+  await page.click('[data-testid="fault-crash"]');
+  await page.waitForFunction(() => document.querySelector('[data-node="cache-2"]').dataset.status === "down");
+  await page.click('[data-testid="copy-link"]');
+  const naiveUrl = await page.inputValue('[data-testid="share-url"]');
   const toEnd = () => page.$eval('[data-testid="scrubber"]', (el) => { el.value = el.max; el.dispatchEvent(new Event("input", { bubbles: true })); });
   await toEnd();
   await page.waitForSelector('[data-check][data-ok="false"]');
-  await page.selectOption('[data-testid="strategy"]', "fencing");
-  await page.waitForFunction(() => document.querySelector('[data-testid="strategy"]').value === "fencing");
+  await screenshot(page, "story-naive-red");
+  // The same scenario, crash included, under a robust strategy.
+  await page.selectOption('[data-testid="strategy"]', "consistent");
+  await page.waitForFunction(() => document.querySelector('[data-testid="strategy"]').value === "consistent");
   await page.waitForSelector('[data-testid="scrubber"]');
   await toEnd();
-  await page.waitForFunction(() => parseFloat(document.querySelector('[data-testid="sim-time"]').textContent) > 1000);
-  const bad = await page.$$('[data-check][data-ok="false"]');
-  assert.equal(bad.length, 0, "fencing passes every check");
+  await page.waitForFunction(() => parseFloat(document.querySelector('[data-testid="sim-time"]').textContent) > 5000);
+  assert.equal((await page.$$('[data-check][data-ok="false"]')).length, 0, "the robust strategy passes every check");
+  assert.ok((await page.textContent('[data-testid="fault-panel"], .fault-panel')) !== null);
+  await page.click('[data-testid="copy-link"]');
+  const robustUrl = await page.inputValue('[data-testid="share-url"]');
+  const robustHash = await page.textContent('[data-testid="trace-hash"]');
+  await screenshot(page, "story-robust-green");
+  // A second browser replays the robust run exactly.
+  const other = await launch();
+  const fresh = await other.newPage();
+  await fresh.goto(robustUrl);
+  await fresh.waitForSelector('[data-testid="trace-hash"]');
+  assert.equal(await fresh.textContent('[data-testid="trace-hash"]'), robustHash);
+  assert.equal(await fresh.$$eval('[data-check][data-ok="false"]', (els) => els.length), 0);
+  await other.close();
+  assert.match(naiveUrl, /modulo|v1\./);
   assert.deepEqual(problems, []);
   await page.close();
 });
