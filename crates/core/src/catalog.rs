@@ -9,8 +9,9 @@ use crate::scenario::params::{ParamSpec, Params};
 use crate::scenario::{Scenario, ScenarioSpec, SPEC_VERSION};
 use crate::sim::fault::TimedFault;
 use crate::sim::swarm::FaultKind;
+use crate::sim::time::SimTime;
 use crate::sim::workload::WorkloadSpec;
-use crate::sim::world::BuildError;
+use crate::sim::world::{BuildError, WorldConfig};
 use serde::Serialize;
 
 /// One way to build the system.
@@ -121,6 +122,18 @@ pub static CATALOG: &[SystemDef] = &[
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {
     CATALOG.iter().find(|d| d.id == id)
+}
+
+/// The kernel settings every system's world starts from: the scenario's seed and
+/// horizon, the caller's budget and trace window, the default network.
+pub fn world_config(s: &Scenario, opts: &BuildOptions) -> WorldConfig {
+    WorldConfig {
+        seed: s.seed,
+        horizon: SimTime::from_ms(s.horizon_ms()),
+        budget: opts.budget,
+        keep_trace: opts.keep_trace,
+        ..WorldConfig::default()
+    }
 }
 
 /// Builds a runnable simulation from a validated scenario.

@@ -72,7 +72,12 @@ fn Preview(p: &PreviewProps) -> Html {
         }
         acc
     });
-    let at = |id: u32| t.nodes.get(id as usize).map(|n| (10.0 + f64::from(n.x) * 180.0, 8.0 + f64::from(n.y) * 64.0)).unwrap_or_default();
+    let at = |id: u32| {
+        t.nodes
+            .get(id as usize)
+            .map(|n| (10.0 + f64::from(n.x) * 180.0, 8.0 + f64::from(n.y) * 64.0))
+            .unwrap_or_default()
+    };
     html! {
         <svg class="preview" viewBox="0 0 200 80" role="img" aria-label={format!("Diagram: {} nodes in {} roles ({})", t.nodes.len(), roles.len(), roles.join(", "))}>
             { for t.links.iter().map(|l| { let (a, b) = (at(l.from), at(l.to)); html! {

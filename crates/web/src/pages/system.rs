@@ -425,7 +425,8 @@ pub fn SystemPage(props: &Props) -> Html {
         let io_message = io_message.clone();
         let name = format!("{}-topology.svg", def.id);
         Callback::from(move |_: MouseEvent| {
-            let result = crate::play::export::topology_svg().and_then(|svg| crate::play::export::download(&name, "image/svg+xml", &svg));
+            let result = crate::play::export::topology_svg()
+                .and_then(|svg| crate::play::export::download(&name, "image/svg+xml", &svg));
             io_message.set(result.map_or_else(|e| format!("Export failed: {e}"), |_| format!("Saved {name}.")));
         })
     };

@@ -29,7 +29,7 @@ use crate::sim::rng::Prng;
 use crate::sim::swarm::FaultKind;
 use crate::sim::time::SimTime;
 use crate::sim::workload::{Arrival, Burst, WorkloadSpec};
-use crate::sim::world::{BuildError, NodeSpec, World, WorldConfig};
+use crate::sim::world::{BuildError, NodeSpec, World};
 use crate::sim::NodeId;
 use config::Cfg;
 use msg::{Msg, Obs};
@@ -257,14 +257,7 @@ pub fn build_world(s: &Scenario, opts: &BuildOptions) -> Result<World<Node>, Bui
         Box::new(checks::BoundedStaleness::new(bound_us, why)),
         Box::new(checks::DbUnderCapacity::new(cfg.db_capacity_qps)),
     ];
-    let wc = WorldConfig {
-        seed: s.seed,
-        horizon: SimTime::from_ms(s.horizon_ms()),
-        budget: opts.budget,
-        keep_trace: opts.keep_trace,
-        link: Default::default(),
-        series_interval_ms: 100,
-    };
+    let wc = crate::catalog::world_config(s, opts);
     World::new(wc, specs, props, s.faults.clone())
 }
 

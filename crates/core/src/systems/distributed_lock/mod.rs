@@ -28,7 +28,7 @@ use crate::sim::fault::{Fault, TimedFault};
 use crate::sim::swarm::FaultKind;
 use crate::sim::time::SimTime;
 use crate::sim::workload::{Arrival, WorkloadSpec};
-use crate::sim::world::{BuildError, NodeSpec, World, WorldConfig};
+use crate::sim::world::{BuildError, NodeSpec, World};
 use crate::sim::NodeId;
 use msg::Obs;
 use node::Node;
@@ -318,14 +318,7 @@ pub fn build_world(scenario: &Scenario, opts: &BuildOptions) -> Result<World<Nod
         Box::new(checks::TokensIncrease::default()),
         Box::new(checks::Progress::new(quiet_from(&scenario.faults), 2 * ttl_ms + 1_500, workload_end)),
     ];
-    let cfg = WorldConfig {
-        seed: scenario.seed,
-        horizon: SimTime::from_ms(scenario.horizon_ms()),
-        budget: opts.budget,
-        keep_trace: opts.keep_trace,
-        link: Default::default(),
-        series_interval_ms: 100,
-    };
+    let cfg = crate::catalog::world_config(scenario, opts);
     World::new(cfg, specs, props, scenario.faults.clone())
 }
 

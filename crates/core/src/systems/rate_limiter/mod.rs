@@ -32,7 +32,7 @@ use crate::sim::node::Ctx;
 use crate::sim::swarm::FaultKind;
 use crate::sim::time::SimTime;
 use crate::sim::workload::{Arrival, WorkloadSpec};
-use crate::sim::world::{BuildError, NodeSpec, World, WorldConfig};
+use crate::sim::world::{BuildError, NodeSpec, World};
 use crate::sim::NodeId;
 pub use checks::{NoStarvation, WindowBound};
 use client::{Client, Flood};
@@ -289,14 +289,7 @@ fn build(s: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>, Build
         Box::new(WindowBound::new(claims(plan, &policy), who)),
         Box::new(NoStarvation::new(p.int("min_share_pct") as f64 / 100.0)),
     ];
-    let wc = WorldConfig {
-        seed: s.seed,
-        horizon: SimTime::from_ms(s.horizon_ms()),
-        budget: opts.budget,
-        keep_trace: opts.keep_trace,
-        link: Default::default(),
-        series_interval_ms: 100,
-    };
+    let wc = crate::catalog::world_config(s, opts);
     let world = World::new(wc, specs, props, s.faults.clone())?;
     Ok(Run::boxed(world, views::views))
 }

@@ -24,9 +24,8 @@ use crate::scenario::params::{ParamKind, ParamSpec, Params};
 use crate::scenario::Scenario;
 use crate::sim::fault::{Fault, TimedFault};
 use crate::sim::swarm::FaultKind;
-use crate::sim::time::SimTime;
 use crate::sim::workload::{Arrival, Burst, WorkloadSpec};
-use crate::sim::world::{BuildError, NodeSpec, World, WorldConfig};
+use crate::sim::world::{BuildError, NodeSpec, World};
 use crate::sim::{Actor, NodeId};
 use api::{Api, Wiring};
 use client::Client;
@@ -238,14 +237,7 @@ fn build(s: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>, Build
         Box::new(checks::IdsResolve::default()),
         Box::new(checks::RedirectSlo::new(p.float("slo_ms"))),
     ];
-    let cfg = WorldConfig {
-        seed: s.seed,
-        horizon: SimTime::from_ms(s.horizon_ms()),
-        budget: opts.budget,
-        keep_trace: opts.keep_trace,
-        series_interval_ms: 100,
-        ..WorldConfig::default()
-    };
+    let cfg = crate::catalog::world_config(s, opts);
     let world = World::new(cfg, specs, props, s.faults.clone())?;
     Ok(Run::boxed(world, views::views))
 }
