@@ -8,201 +8,29 @@ use crate::markdown::Explainer;
 use crate::play::charts::{shared_series, SharedCharts};
 use crate::play::checks::ChecksPanel;
 use crate::play::controls::{Controls, SPEEDS};
-use crate::play::event_log::{important, EventLog};
+use crate::play::event_log::EventLog;
 use crate::play::fault_panel::{Action, FaultPanel};
+use crate::play::keyboard::{shortcut, typing};
+use crate::play::live::{navigate, reduced_motion, schedule, start, with_live, Live, Loop, Shared, FRAME_EVENT_BUDGET};
 use crate::play::params_form::ParamsForm;
-use crate::play::player::Player;
-use crate::play::topology::{draw_flights, Selection, TopologyView, Trails};
+use crate::play::topology::{Selection, TopologyView};
 use crate::route::Route;
 use crate::views::{SequenceDiagram, ViewList};
 use gloo::events::{EventListener, EventListenerOptions};
-use gloo::render::{request_animation_frame, AnimationFrame};
-use sdlab_core::catalog;
 use sdlab_core::run::hash_hex;
 use sdlab_core::scenario::params::ParamValue;
-use sdlab_core::scenario::{link, Scenario, ScenarioError, ScenarioSpec};
+use sdlab_core::scenario::{link, Scenario};
 use sdlab_core::sim::time::{SimDuration, SimTime};
-use sdlab_core::view::Topology;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-/// Most kernel events one animation frame may run: keeps every frame short at any speed.
-const FRAME_EVENT_BUDGET: u64 = 30_000;
-/// How often the DOM parts (topology, checks, log) redraw while playing.
-const RENDER_EVERY_MS: f64 = 200.0;
-/// Most messages drawn on the canvas.
-const MAX_FLIGHTS: usize = 4_000;
-
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub id: String,
     pub link: Option<String>,
-}
-
-/// Everything that lives between frames.
-pub struct Live {
-    pub player: Player,
-    pub playing: bool,
-    pub speed_index: usize,
-    last_frame: Option<f64>,
-    last_render: f64,
-    topology: Topology,
-    pub selected: Option<Selection>,
-    pub message: String,
-    pub announce: String,
-    announced_seq: Option<u64>,
-    pub capped: bool,
-    pub help_open: bool,
-    pub share_url: String,
-    trails: Trails,
-}
-
-impl Live {
-    fn new(player: Player) -> Live {
-        let topology = player.sim().topology();
-        Live {
-            player,
-            playing: false,
-            speed_index: 3,
-            last_frame: None,
-            last_render: 0.0,
-            topology,
-            selected: None,
-            message: String::new(),
-            announce: String::new(),
-            announced_seq: None,
-            capped: false,
-            help_open: false,
-            share_url: String::new(),
-            trails: Trails::default(),
-        }
-    }
-
-    fn speed(&self) -> f64 {
-        SPEEDS[self.speed_index.min(SPEEDS.len() - 1)]
-    }
-
-    /// Refreshes cached display data and picks the latest important event to announce.
-    fn refresh(&mut self) {
-        self.topology = self.player.sim().topology();
-        let names = self.player.sim().node_names();
-        if let Some(e) = self.player.sim().recent_trace().iter().rev().find(|e| important(e)) {
-            if self.announced_seq != Some(e.seq) {
-                self.announced_seq = Some(e.seq);
-                self.announce = crate::play::event_log::describe(e, &names);
-            }
-        }
-    }
-}
-
-/// Opens the scenario a page was asked for, falling back to defaults on a bad link.
-pub fn open(id: &str, link_text: Option<&str>) -> Result<(Scenario, Option<ScenarioError>), String> {
-    let def = catalog::find(id).ok_or_else(|| format!("There is no system called {id:?} in the catalog."))?;
-    let default = || Scenario::from_spec(&def.default_spec()).map_err(|e| e.to_string());
-    match link_text {
-        None => Ok((default()?, None)),
-        Some(l) => match Scenario::from_link(l) {
-            Ok(s) if s.def.id == def.id => Ok((s, None)),
-            Ok(s) => {
-                let e = ScenarioError::Invalid(format!("the link is for {}, not {}", s.def.id, def.id));
-                Ok((default()?, Some(e)))
-            }
-            Err(e) => Ok((default()?, Some(e))),
-        },
-    }
-}
-
-type Shared = Rc<RefCell<Result<Live, String>>>;
-
-fn start(id: &str, link_text: Option<&str>) -> (Result<Live, String>, Option<ScenarioError>) {
-    match open(id, link_text) {
-        Err(e) => (Err(e), None),
-        Ok((scenario, err)) => {
-            let playhead = scenario.playhead_ms;
-            match Player::new(scenario) {
-                Err(e) => (Err(e), err),
-                Ok(mut player) => {
-                    if let Some(ms) = playhead {
-                        player.seek(SimTime::from_ms(ms));
-                    }
-                    let mut live = Live::new(player);
-                    live.refresh();
-                    (Ok(live), err)
-                }
-            }
-        }
-    }
-}
-
-/// Navigates to a new scenario (a parameter, seed or strategy changed).
-fn navigate(spec: &ScenarioSpec) {
-    let href = Route::System { id: spec.system.clone(), link: Some(link::encode(spec)) }.href();
-    let _ = gloo::utils::window().location().set_hash(&href);
-}
-
-fn with_live(shared: &Shared, f: impl FnOnce(&mut Live)) {
-    if let Ok(live) = shared.borrow_mut().as_mut() {
-        f(live);
-    }
-}
-
-struct Loop {
-    shared: Shared,
-    canvas: NodeRef,
-    force: UseForceUpdateHandle,
-    frame: RefCell<Option<AnimationFrame>>,
-    stopped: Cell<bool>,
-    reduced_motion: bool,
-}
-
-fn schedule(l: Rc<Loop>) {
-    let next = l.clone();
-    let handle = request_animation_frame(move |ts| tick(next, ts));
-    *l.frame.borrow_mut() = Some(handle);
-}
-
-fn tick(l: Rc<Loop>, ts: f64) {
-    if l.stopped.get() {
-        return;
-    }
-    let mut render = false;
-    if let Ok(live) = l.shared.borrow_mut().as_mut() {
-        let dt = live.last_frame.map_or(0.0, |t| (ts - t).clamp(0.0, 100.0));
-        live.last_frame = Some(ts);
-        if live.playing {
-            let (_, capped) = live.player.advance(SimDuration::from_ms_f64(dt * live.speed()), FRAME_EVENT_BUDGET);
-            live.capped = capped;
-            if live.player.finished() {
-                live.playing = false;
-                render = true;
-            }
-        }
-        let due = ts - live.last_render >= RENDER_EVERY_MS;
-        if live.playing && due {
-            render = true;
-        }
-        if !l.reduced_motion || render || !live.playing {
-            let flights = live.player.sim().in_flight(MAX_FLIGHTS);
-            let now = live.player.now();
-            let shown = live.trails.update(flights, now, ts);
-            draw_flights(&l.canvas, &live.topology, &shown);
-        }
-        if render {
-            live.last_render = ts;
-            live.refresh();
-        }
-    }
-    if render {
-        l.force.force_update();
-    }
-    schedule(l);
-}
-
-fn reduced_motion() -> bool {
-    gloo::utils::window().match_media("(prefers-reduced-motion: reduce)").ok().flatten().is_some_and(|m| m.matches())
 }
 
 #[component]
@@ -566,41 +394,4 @@ pub fn SystemPage(props: &Props) -> Html {
             }
         </div>
     }
-}
-
-/// Whether the key went to a text field (shortcuts must not steal typing).
-fn typing(e: &KeyboardEvent) -> bool {
-    e.target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
-}
-
-/// Applies a keyboard shortcut; false when the key is not one.
-fn shortcut(shared: &Shared, key: &str) -> bool {
-    let mut handled = true;
-    with_live(shared, |l| match key {
-        " " => {
-            if !l.player.finished() {
-                l.playing = !l.playing;
-                l.last_frame = None;
-            }
-        }
-        "ArrowRight" => {
-            l.playing = false;
-            l.player.step();
-            l.refresh();
-        }
-        "ArrowLeft" => {
-            l.playing = false;
-            let back = l.player.now().micros().saturating_sub(100_000);
-            l.player.seek(SimTime(back / 1_000 * 1_000));
-            l.refresh();
-        }
-        "+" | "=" => l.speed_index = (l.speed_index + 1).min(SPEEDS.len() - 1),
-        "-" | "_" => l.speed_index = l.speed_index.saturating_sub(1),
-        "?" => l.help_open = !l.help_open,
-        "Escape" => l.help_open = false,
-        _ => handled = false,
-    });
-    handled
 }

@@ -7,6 +7,8 @@ pub mod controls;
 pub mod event_log;
 pub mod export;
 pub mod fault_panel;
+pub mod keyboard;
+pub mod live;
 pub mod params_form;
 pub mod player;
 pub mod topology;

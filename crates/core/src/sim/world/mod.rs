@@ -4,17 +4,19 @@
 //! through the network, schedule timers, feed observations to the checks). Everything a
 //! run does flows through [`World::step`], so one seed and one fault plan give one trace.
 
-use super::fault::{Fault, TimedFault};
+use super::fault::TimedFault;
 use super::net::{DropReason, LinkConfig, Network, Route};
 use super::node::{Actor, Clock, Ctx, Effects, Message};
 use super::queue::EventQueue;
 use super::rng::Prng;
-use super::time::{SimDuration, SimTime};
+use super::time::SimTime;
 use super::NodeId;
 use crate::check::{Checks, Property, RunEnd};
 use crate::metrics::Metrics;
 use crate::trace::hash::stable_hash;
 use crate::trace::{Trace, TraceEvent, TraceKind};
+
+mod faults;
 
 /// Hard limits on a world, whatever a scenario asks for.
 pub const MAX_NODES: usize = 512;
@@ -448,82 +450,6 @@ impl<A: Actor> World<A> {
     fn note_event(&mut self, seq: u64, node: NodeId, kind: TraceKind) {
         if self.trace.keeping() {
             self.trace.keep_event(TraceEvent { seq, at: self.now, node, kind });
-        }
-    }
-
-    fn apply_fault(&mut self, seq: u64, index: usize) {
-        let fault = self.faults[index].fault.clone();
-        self.trace.fold(seq, self.now, 0, code::FAULT, index as u64);
-        let text = fault.describe();
-        if fault.disrupts() && self.first_disruption.is_none() {
-            self.first_disruption = Some(format!("{text} at {}", self.now));
-        }
-        self.note_event(seq, 0, TraceKind::Fault { text });
-        match fault {
-            Fault::Crash { node } => {
-                for id in self.resolve(&node) {
-                    let m = &mut self.meta[id as usize];
-                    if m.status != Status::Down {
-                        m.status = Status::Down;
-                        self.stalled[id as usize].clear();
-                        self.nodes[id as usize].on_crash();
-                    }
-                }
-            }
-            Fault::Restart { node } => {
-                for id in self.resolve(&node) {
-                    let m = &mut self.meta[id as usize];
-                    if m.status == Status::Down {
-                        m.status = Status::Up;
-                        m.epoch += 1;
-                        self.dispatch(seq, id, |a, ctx| a.on_restart(ctx));
-                    }
-                }
-            }
-            Fault::Pause { node, for_ms } => {
-                let until = self.now + SimDuration::from_ms(for_ms);
-                for id in self.resolve(&node) {
-                    let m = &mut self.meta[id as usize];
-                    if m.status == Status::Up {
-                        m.status = Status::Paused { until };
-                        self.queue.push(until, Ev::Resume { node: id });
-                    }
-                }
-            }
-            Fault::Skew { node, offset_ms, drift_ppm } => {
-                for id in self.resolve(&node) {
-                    let now = self.now;
-                    self.meta[id as usize].clock.skew(now, offset_ms.saturating_mul(1_000), drift_ppm);
-                }
-            }
-            Fault::Partition { a, b, one_way } => {
-                let side_a: Vec<NodeId> = a.iter().flat_map(|n| self.resolve(n)).collect();
-                let side_b: Vec<NodeId> = b.iter().flat_map(|n| self.resolve(n)).collect();
-                for &x in &side_a {
-                    for &y in &side_b {
-                        self.net.block(x, y);
-                        if !one_way {
-                            self.net.block(y, x);
-                        }
-                    }
-                }
-            }
-            Fault::Heal => self.net.heal(),
-            Fault::Clog { from, to, extra_ms } => {
-                for x in self.resolve(&from) {
-                    for y in self.resolve(&to) {
-                        self.net.clog(x, y, SimDuration::from_ms(extra_ms));
-                    }
-                }
-            }
-            Fault::Unclog { from, to } => {
-                for x in self.resolve(&from) {
-                    for y in self.resolve(&to) {
-                        self.net.unclog(x, y);
-                    }
-                }
-            }
-            Fault::Loss { rate } => self.net.set_loss(rate),
         }
     }
 

@@ -1,0 +1,188 @@
+//! What lives between animation frames: the [`Player`], play state and speed, cached
+//! display data, and the frame loop that advances the simulation under a per-frame event
+//! budget, draws messages on the canvas every frame and asks Yew to redraw the DOM parts a
+//! few times a second.
+
+use crate::play::controls::SPEEDS;
+use crate::play::event_log::important;
+use crate::play::player::Player;
+use crate::play::topology::{draw_flights, Selection, Trails};
+use crate::route::Route;
+use gloo::render::{request_animation_frame, AnimationFrame};
+use sdlab_core::catalog;
+use sdlab_core::scenario::{link, Scenario, ScenarioError, ScenarioSpec};
+use sdlab_core::sim::time::{SimDuration, SimTime};
+use sdlab_core::view::Topology;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use yew::prelude::*;
+
+/// Most kernel events one animation frame may run: keeps every frame short at any speed.
+pub const FRAME_EVENT_BUDGET: u64 = 30_000;
+/// How often the DOM parts (topology, checks, log) redraw while playing.
+const RENDER_EVERY_MS: f64 = 200.0;
+/// Most messages drawn on the canvas.
+const MAX_FLIGHTS: usize = 4_000;
+
+/// Everything that lives between frames.
+pub struct Live {
+    pub player: Player,
+    pub playing: bool,
+    pub speed_index: usize,
+    pub last_frame: Option<f64>,
+    pub last_render: f64,
+    pub topology: Topology,
+    pub selected: Option<Selection>,
+    pub message: String,
+    pub announce: String,
+    pub announced_seq: Option<u64>,
+    pub capped: bool,
+    pub help_open: bool,
+    pub share_url: String,
+    pub trails: Trails,
+}
+
+impl Live {
+    pub fn new(player: Player) -> Live {
+        let topology = player.sim().topology();
+        Live {
+            player,
+            playing: false,
+            speed_index: 3,
+            last_frame: None,
+            last_render: 0.0,
+            topology,
+            selected: None,
+            message: String::new(),
+            announce: String::new(),
+            announced_seq: None,
+            capped: false,
+            help_open: false,
+            share_url: String::new(),
+            trails: Trails::default(),
+        }
+    }
+
+    pub fn speed(&self) -> f64 {
+        SPEEDS[self.speed_index.min(SPEEDS.len() - 1)]
+    }
+
+    /// Refreshes cached display data and picks the latest important event to announce.
+    pub fn refresh(&mut self) {
+        self.topology = self.player.sim().topology();
+        let names = self.player.sim().node_names();
+        if let Some(e) = self.player.sim().recent_trace().iter().rev().find(|e| important(e)) {
+            if self.announced_seq != Some(e.seq) {
+                self.announced_seq = Some(e.seq);
+                self.announce = crate::play::event_log::describe(e, &names);
+            }
+        }
+    }
+}
+
+/// Opens the scenario a page was asked for, falling back to defaults on a bad link.
+pub fn open(id: &str, link_text: Option<&str>) -> Result<(Scenario, Option<ScenarioError>), String> {
+    let def = catalog::find(id).ok_or_else(|| format!("There is no system called {id:?} in the catalog."))?;
+    let default = || Scenario::from_spec(&def.default_spec()).map_err(|e| e.to_string());
+    match link_text {
+        None => Ok((default()?, None)),
+        Some(l) => match Scenario::from_link(l) {
+            Ok(s) if s.def.id == def.id => Ok((s, None)),
+            Ok(s) => {
+                let e = ScenarioError::Invalid(format!("the link is for {}, not {}", s.def.id, def.id));
+                Ok((default()?, Some(e)))
+            }
+            Err(e) => Ok((default()?, Some(e))),
+        },
+    }
+}
+
+pub type Shared = Rc<RefCell<Result<Live, String>>>;
+
+pub fn start(id: &str, link_text: Option<&str>) -> (Result<Live, String>, Option<ScenarioError>) {
+    match open(id, link_text) {
+        Err(e) => (Err(e), None),
+        Ok((scenario, err)) => {
+            let playhead = scenario.playhead_ms;
+            match Player::new(scenario) {
+                Err(e) => (Err(e), err),
+                Ok(mut player) => {
+                    if let Some(ms) = playhead {
+                        player.seek(SimTime::from_ms(ms));
+                    }
+                    let mut live = Live::new(player);
+                    live.refresh();
+                    (Ok(live), err)
+                }
+            }
+        }
+    }
+}
+
+/// Navigates to a new scenario (a parameter, seed or strategy changed).
+pub fn navigate(spec: &ScenarioSpec) {
+    let href = Route::System { id: spec.system.clone(), link: Some(link::encode(spec)) }.href();
+    let _ = gloo::utils::window().location().set_hash(&href);
+}
+
+pub fn with_live(shared: &Shared, f: impl FnOnce(&mut Live)) {
+    if let Ok(live) = shared.borrow_mut().as_mut() {
+        f(live);
+    }
+}
+
+pub struct Loop {
+    pub shared: Shared,
+    pub canvas: NodeRef,
+    pub force: UseForceUpdateHandle,
+    pub frame: RefCell<Option<AnimationFrame>>,
+    pub stopped: Cell<bool>,
+    pub reduced_motion: bool,
+}
+
+pub fn schedule(l: Rc<Loop>) {
+    let next = l.clone();
+    let handle = request_animation_frame(move |ts| tick(next, ts));
+    *l.frame.borrow_mut() = Some(handle);
+}
+
+fn tick(l: Rc<Loop>, ts: f64) {
+    if l.stopped.get() {
+        return;
+    }
+    let mut render = false;
+    if let Ok(live) = l.shared.borrow_mut().as_mut() {
+        let dt = live.last_frame.map_or(0.0, |t| (ts - t).clamp(0.0, 100.0));
+        live.last_frame = Some(ts);
+        if live.playing {
+            let (_, capped) = live.player.advance(SimDuration::from_ms_f64(dt * live.speed()), FRAME_EVENT_BUDGET);
+            live.capped = capped;
+            if live.player.finished() {
+                live.playing = false;
+                render = true;
+            }
+        }
+        let due = ts - live.last_render >= RENDER_EVERY_MS;
+        if live.playing && due {
+            render = true;
+        }
+        if !l.reduced_motion || render || !live.playing {
+            let flights = live.player.sim().in_flight(MAX_FLIGHTS);
+            let now = live.player.now();
+            let shown = live.trails.update(flights, now, ts);
+            draw_flights(&l.canvas, &live.topology, &shown);
+        }
+        if render {
+            live.last_render = ts;
+            live.refresh();
+        }
+    }
+    if render {
+        l.force.force_update();
+    }
+    schedule(l);
+}
+
+pub fn reduced_motion() -> bool {
+    gloo::utils::window().match_media("(prefers-reduced-motion: reduce)").ok().flatten().is_some_and(|m| m.matches())
+}
