@@ -12,7 +12,7 @@ use crate::sim::node::Actor;
 use crate::sim::rng::Prng;
 use crate::sim::swarm;
 use crate::sim::time::SimTime;
-use crate::sim::world::{BuildError, Flight, Status, Stop, World};
+use crate::sim::world::{BuildError, Flight, Stop, World};
 use crate::trace::TraceEvent;
 use crate::view::{TopoLink, TopoNode, Topology, View};
 use serde::Serialize;
@@ -147,12 +147,7 @@ pub fn topology_of<A: Actor>(world: &World<A>) -> Topology {
             id: i as u32,
             name: m.name.clone(),
             role: m.role.to_string(),
-            status: match m.status {
-                Status::Up => "up",
-                Status::Down => "down",
-                Status::Paused { .. } => "paused",
-            }
-            .to_string(),
+            status: m.status.as_str().to_string(),
             label: world.nodes()[i].describe(),
             skewed: m.clock.offset_us != 0 || m.clock.drift_ppm != 0,
             x: (col as f32 + 0.5) / roles.len() as f32,

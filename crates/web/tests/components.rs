@@ -3,23 +3,14 @@
 #![cfg(target_arch = "wasm32")]
 
 use sdlab_core::catalog::CATALOG;
-use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement};
+use web_sys::HtmlElement;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn mount() -> Element {
-    let doc = gloo::utils::document();
-    let root = doc.create_element("div").unwrap();
-    doc.body().unwrap().append_child(&root).unwrap();
-    root
-}
-
-async fn settle() {
-    yew::platform::time::sleep(Duration::from_millis(30)).await;
-}
+mod common;
+use common::{mount, settle};
 
 #[wasm_bindgen_test]
 async fn catalog_shows_one_card_per_system() {

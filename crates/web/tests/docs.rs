@@ -5,22 +5,13 @@
 use sdlab_core::catalog::CATALOG;
 use sdlab_core::scenario::link;
 use sdlab_web::markdown::{sections, Explainer, ExplainerProps};
-use std::time::Duration;
 use wasm_bindgen_test::*;
 use web_sys::Element;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn mount() -> Element {
-    let doc = gloo::utils::document();
-    let root = doc.create_element("div").unwrap();
-    doc.body().unwrap().append_child(&root).unwrap();
-    root
-}
-
-async fn settle() {
-    yew::platform::time::sleep(Duration::from_millis(30)).await;
-}
+mod common;
+use common::{mount, settle};
 
 async fn explainer(markdown: &str, estimates: Vec<(String, String)>) -> Element {
     let root = mount();

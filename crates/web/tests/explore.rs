@@ -8,23 +8,14 @@
 use sdlab_core::catalog::CATALOG;
 use sdlab_web::explore::{ExplorePanel, ExploreProps};
 use sdlab_web::pages::compare::{ComparePage, CompareProps};
-use std::time::Duration;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 use web_sys::{Blob, BlobPropertyBag, Element, HtmlElement, HtmlSelectElement, Url};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn mount() -> Element {
-    let doc = gloo::utils::document();
-    let root = doc.create_element("div").unwrap();
-    doc.body().unwrap().append_child(&root).unwrap();
-    root
-}
-
-async fn settle(ms: u64) {
-    yew::platform::time::sleep(Duration::from_millis(ms)).await;
-}
+mod common;
+use common::{mount, wait as settle};
 
 fn worker_url(js: &str) -> String {
     let opts = BlobPropertyBag::new();

@@ -11,22 +11,13 @@ use sdlab_web::views::line_chart::LineChartProps;
 use sdlab_web::views::panel::ViewListProps;
 use sdlab_web::views::sequence::SequenceProps;
 use sdlab_web::views::{LineChart, SequenceDiagram, ViewList};
-use std::time::Duration;
 use wasm_bindgen_test::*;
 use web_sys::Element;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn mount() -> Element {
-    let doc = gloo::utils::document();
-    let root = doc.create_element("div").unwrap();
-    doc.body().unwrap().append_child(&root).unwrap();
-    root
-}
-
-async fn settle() {
-    yew::platform::time::sleep(Duration::from_millis(30)).await;
-}
+mod common;
+use common::{mount, settle};
 
 fn count(root: &Element, sel: &str) -> u32 {
     root.query_selector_all(sel).unwrap().length()

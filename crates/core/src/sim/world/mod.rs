@@ -64,6 +64,17 @@ pub enum Stop {
     Budget,
 }
 
+impl Status {
+    /// "up", "down" or "paused": how views and the topology name it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Up => "up",
+            Status::Down => "down",
+            Status::Paused { .. } => "paused",
+        }
+    }
+}
+
 /// Trace codes folded into the hash, one per event kind.
 mod code {
     pub const START: u64 = 0;

@@ -101,11 +101,7 @@ fn table(w: &World<Node>, p: &AnyPlacement, cfg: &Cfg) -> Table {
         let share = if cfg.universe.is_empty() { 0.0 } else { 100.0 * owned as f64 / cfg.universe.len() as f64 };
         let total = c.hits + c.misses;
         let ratio = if total == 0 { 0.0 } else { 100.0 * c.hits as f64 / total as f64 };
-        let status = match m.status {
-            Status::Up => "up",
-            Status::Down => "down",
-            Status::Paused { .. } => "paused",
-        };
+        let status = m.status.as_str();
         rows.push(vec![
             m.name.clone(),
             status.to_string(),

@@ -3,7 +3,7 @@
 
 use super::{Node, Strategy};
 use crate::blocks::{base62, snowflake};
-use crate::sim::world::{Status, World};
+use crate::sim::world::World;
 use crate::view::{SeriesLine, SeriesView, Table, View};
 
 pub fn views(world: &World<Node>) -> Vec<View> {
@@ -26,11 +26,7 @@ fn shard_table(world: &World<Node>) -> View {
     let mut rows = Vec::new();
     for (n, m) in world.nodes().iter().zip(world.meta()) {
         if let Node::Shard(s) = n {
-            let status = match m.status {
-                Status::Up => "up",
-                Status::Down => "down",
-                Status::Paused { .. } => "paused",
-            };
+            let status = m.status.as_str();
             rows.push(vec![
                 m.name.clone(),
                 status.to_string(),
