@@ -191,6 +191,20 @@ test("export and import the scenario as JSON; export the topology as SVG and PNG
   await page.close();
 });
 
+test("the explainer's contents scroll to their section without leaving the page", async () => {
+  const { page, problems } = await openPage(browser, `${server.url}#/s/distributed-lock`);
+  await page.waitForSelector(".toc-link");
+  const url = page.url();
+  const links = await page.$$(".toc-link");
+  assert.ok(links.length >= 6, "requirements … trade-offs and follow-ups listed");
+  await links[links.length - 1].click();
+  await page.waitForFunction(() => window.scrollY > 500);
+  assert.equal(page.url(), url);
+  assert.ok(await page.$('a[href^="#/s/distributed-lock?v1."]'), "a Show me link is on the page");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test("a phone-sized screen still reads", async () => {
   const { page, problems } = await openPage(browser, `${server.url}#/s/rate-limiter`, { width: 390, height: 844 });
   await page.waitForSelector('[data-testid="play-toggle"]');

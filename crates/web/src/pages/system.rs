@@ -376,6 +376,18 @@ pub fn SystemPage(props: &Props) -> Html {
             </section>
             <crate::explore::ExplorePanel spec={spec_now.clone()} />
             <ParamsForm specs={def.params} values={scenario.params.clone()} on_change={on_param} />
+            <nav class="toc" aria-label="Explainer sections">
+                <span>{ "On this page:" }</span>
+                { for crate::markdown::sections(def.explainer).into_iter().map(|(id, title)| {
+                    // Hash routing owns the fragment, so jump by scrolling, not by href.
+                    let onclick = Callback::from(move |_: MouseEvent| {
+                        if let Some(el) = gloo::utils::document().get_element_by_id(&id) {
+                            el.scroll_into_view();
+                        }
+                    });
+                    html! { <button class="toc-link" {onclick}>{ title }</button> }
+                }) }
+            </nav>
             <section class="explainer-wrap" aria-label="How this system works">
                 <Explainer markdown={def.explainer} system={def.id} estimates={estimates} />
             </section>
