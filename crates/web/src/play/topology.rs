@@ -147,26 +147,29 @@ const MAX_TRAILS: usize = 6_000;
 /// travel visibly across the screen.
 #[derive(Default)]
 pub struct Trails {
-    seen: std::collections::BTreeMap<(u32, u32, u64, u64), (f64, String)>,
+    seen: std::collections::BTreeMap<(u32, u32, u64, u64), (f64, &'static str)>,
 }
 
 impl Trails {
-    /// Adds this frame's flights and returns what to draw: (from, to, progress, label).
-    pub fn update(&mut self, flights: Vec<Flight>, now: SimTime, real_ms: f64) -> Vec<(u32, u32, f64, String)> {
+    /// Adds this frame's flights and returns what to draw: (from, to, progress, colour).
+    /// The colour is worked out once, when a message is first seen.
+    pub fn update(&mut self, flights: Vec<Flight>, now: SimTime, real_ms: f64) -> Vec<(u32, u32, f64, &'static str)> {
         for f in flights {
             if self.seen.len() >= MAX_TRAILS {
                 break;
             }
-            self.seen.entry((f.from, f.to, f.sent_at.micros(), f.arrives_at.micros())).or_insert((real_ms, f.label));
+            self.seen
+                .entry((f.from, f.to, f.sent_at.micros(), f.arrives_at.micros()))
+                .or_insert_with(|| (real_ms, colour(&f.label)));
         }
         let mut out = Vec::with_capacity(self.seen.len());
-        self.seen.retain(|(from, to, sent, arrives), (first, label)| {
+        self.seen.retain(|(from, to, sent, arrives), (first, c)| {
             let virtual_p = now.micros().saturating_sub(*sent) as f64 / (arrives.saturating_sub(*sent)).max(1) as f64;
             let real_p = (real_ms - *first) / MIN_VISIBLE_MS;
             let p = virtual_p.min(real_p).clamp(0.0, 1.0);
             let alive = real_p < 1.0 || virtual_p < 1.0;
             if alive {
-                out.push((*from, *to, p, label.clone()));
+                out.push((*from, *to, p, *c));
             }
             alive
         });
@@ -180,7 +183,7 @@ impl Trails {
 
 /// Draws messages as dots moving from sender to receiver, sized for the device's pixel
 /// ratio so they stay sharp on HiDPI screens. Returns how many were drawn.
-pub fn draw_flights(canvas: &NodeRef, topology: &Topology, flights: &[(u32, u32, f64, String)]) -> usize {
+pub fn draw_flights(canvas: &NodeRef, topology: &Topology, flights: &[(u32, u32, f64, &'static str)]) -> usize {
     let Some(canvas) = canvas.cast::<HtmlCanvasElement>() else { return 0 };
     let dpr = gloo::utils::window().device_pixel_ratio().max(1.0);
     let (cw, ch) = (f64::from(canvas.client_width()), f64::from(canvas.client_height()));
@@ -199,14 +202,13 @@ pub fn draw_flights(canvas: &NodeRef, topology: &Topology, flights: &[(u32, u32,
     let dot = (radius(topology.nodes.len()) * 0.28).max(2.5) * sx.min(sy);
     // One path per colour: a fill per dot would cost thousands of raster passes a frame.
     let mut by_colour: Vec<(&'static str, Vec<(f64, f64)>)> = Vec::new();
-    for (from, to, p, label) in flights {
-        let (Some(a), Some(b)) = (topology.nodes.get(*from as usize), topology.nodes.get(*to as usize)) else {
+    for &(from, to, p, c) in flights {
+        let (Some(a), Some(b)) = (topology.nodes.get(from as usize), topology.nodes.get(to as usize)) else {
             continue;
         };
         let (x1, y1) = pos(a.x, a.y);
         let (x2, y2) = pos(b.x, b.y);
         let at = ((x1 + (x2 - x1) * p) * sx, (y1 + (y2 - y1) * p) * sy);
-        let c = colour(label);
         match by_colour.iter_mut().find(|(k, _)| *k == c) {
             Some((_, v)) => v.push(at),
             None => by_colour.push((c, vec![at])),
