@@ -2,8 +2,9 @@
 
 use clap::Args;
 use sdlab_core::catalog::{self, CATALOG};
-use sdlab_core::run::{self, RunReport};
-use sdlab_core::scenario::{link, Scenario, ScenarioSpec};
+use sdlab_core::run;
+use sdlab_core::scenario::{link, ScenarioSpec};
+use sdlab_core::system::RunReport;
 use serde::Serialize;
 use std::io::Read;
 
@@ -117,15 +118,17 @@ fn spec_from(
         spec.seed = s;
     }
     let def = catalog::find(&spec.system).ok_or_else(|| format!("unknown system {:?}", spec.system))?;
+    let mut params = spec.params.clone();
     for kv in set {
         let (k, v) = kv.split_once('=').ok_or_else(|| format!("--set expects key=value, got {kv:?}"))?;
         let p = def.params.iter().find(|p| p.key == k).ok_or_else(|| {
             let known: Vec<&str> = def.params.iter().map(|p| p.key).collect();
             format!("unknown parameter `{k}`; {} has: {}", def.id, known.join(", "))
         })?;
-        spec.params.insert(k.to_string(), p.parse(v)?);
+        params.insert(k.to_string(), p.parse(v)?);
     }
-    Ok(spec)
+    // Default faults follow the parameters (a link's own, edited faults stay as they are).
+    def.refit(&spec, params)
 }
 
 pub fn run(args: &RunArgs) -> Result<u8, String> {
@@ -150,21 +153,21 @@ fn print_report(r: &RunReport) {
 
 pub fn explore(args: &ExploreArgs) -> Result<u8, String> {
     let spec = spec_from(Some(&args.system), None, args.strategy.as_deref(), None, &args.set)?;
-    let base = Scenario::from_spec(&spec).map_err(|e| e.to_string())?;
+    let base = sdlab_core::run::open(&spec).map_err(|e| e.to_string())?;
     let total = args.seeds;
     let jobs =
         args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()) as u64).clamp(1, 64);
     let done = std::sync::atomic::AtomicU64::new(0);
     let failing = std::sync::atomic::AtomicU64::new(0);
     let chunk = total.div_ceil(jobs).max(1);
-    let parts: Vec<Result<run::ExploreReport, String>> = std::thread::scope(|scope| {
+    let parts: Vec<Result<sdlab_core::system::ExploreReport, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..jobs)
             .map(|j| {
                 let (base, done, failing) = (&base, &done, &failing);
                 let first = args.from + j * chunk;
                 let count = chunk.min((args.from + total).saturating_sub(first));
                 scope.spawn(move || {
-                    run::explore(base, first, count, args.swarm, |_, r| {
+                    sdlab_core::system::explore(base, first, count, args.swarm, |_, r| {
                         use std::sync::atomic::Ordering::Relaxed;
                         let bad = if r.all_ok() { failing.load(Relaxed) } else { failing.fetch_add(1, Relaxed) + 1 };
                         let n = done.fetch_add(1, Relaxed) + 1;
@@ -178,7 +181,7 @@ pub fn explore(args: &ExploreArgs) -> Result<u8, String> {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a sweep thread panicked".into()))).collect()
     });
-    let mut report = run::ExploreReport::default();
+    let mut report = sdlab_core::system::ExploreReport::default();
     for part in parts {
         let part = part?;
         report.seeds_run += part.seeds_run;
@@ -200,14 +203,14 @@ pub fn link_encode() -> Result<u8, String> {
     let mut text = String::new();
     std::io::stdin().read_to_string(&mut text).map_err(|e| format!("reading stdin: {e}"))?;
     let spec = link::parse_json(&text).map_err(|e| e.to_string())?;
-    Scenario::from_spec(&spec).map_err(|e| e.to_string())?;
+    sdlab_core::run::open(&spec).map_err(|e| e.to_string())?;
     println!("{}", link::encode(&spec));
     Ok(0)
 }
 
 pub fn link_decode(text: &str) -> Result<u8, String> {
     let spec = link::decode(text).map_err(|e| e.to_string())?;
-    Scenario::from_spec(&spec).map_err(|e| e.to_string())?;
+    sdlab_core::run::open(&spec).map_err(|e| e.to_string())?;
     println!("{}", spec.to_json_pretty());
     Ok(0)
 }

@@ -4,11 +4,10 @@
 //! bit for bit on both. When a deliberate change alters a trace, regenerate with
 //! `cargo test -p sdlab-core --test golden -- --nocapture` and review every changed row.
 
-use crate::catalog::BuildOptions;
-use crate::run::{hash_hex, run_validated};
 use crate::scenario::{Scenario, ScenarioSpec};
 use crate::sim::pingpong;
 use crate::sim::rng::Prng;
+use crate::system::{hash_hex, run_validated, BuildOptions};
 
 /// `(system, strategy, seed, expected trace hash)`; the scenario is the system's default
 /// scenario with that strategy and seed.
@@ -50,7 +49,7 @@ pub fn scenario_hash(system: &str, strategy: &str, seed: u64) -> Result<String, 
     let mut spec: ScenarioSpec = def.default_spec();
     spec.strategy = Some(strategy.to_string());
     spec.seed = seed;
-    let scenario = Scenario::from_spec(&spec).map_err(|e| e.to_string())?;
+    let scenario = Scenario::validate(def, &spec).map_err(|e| e.to_string())?;
     run_validated(&scenario, &BuildOptions::default()).map(|r| r.trace_hash).map_err(|e| e.to_string())
 }
 

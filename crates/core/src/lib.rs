@@ -12,10 +12,12 @@ pub mod metrics;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod system;
 pub mod systems;
 pub mod trace;
 pub mod view;
 
-pub use catalog::{BuildOptions, SystemDef, CATALOG};
-pub use run::{explore, run_scenario, RunReport, Simulation};
+pub use catalog::CATALOG;
+pub use run::run_scenario;
 pub use scenario::{Scenario, ScenarioError, ScenarioSpec};
+pub use system::{explore, BuildOptions, RunReport, Simulation, SystemDef};

@@ -3,9 +3,9 @@
 //! gives the same hash again (the link holds everything).
 #![cfg(not(target_arch = "wasm32"))]
 
-use sdlab_core::catalog::{BuildOptions, CATALOG};
-use sdlab_core::run::run_validated;
-use sdlab_core::scenario::Scenario;
+use sdlab_core::catalog::CATALOG;
+use sdlab_core::system::run_validated;
+use sdlab_core::system::BuildOptions;
 
 #[test]
 fn every_scenario_replays_exactly() {
@@ -13,12 +13,13 @@ fn every_scenario_replays_exactly() {
         for strategy in def.strategies {
             let mut spec = def.default_spec();
             spec.strategy = Some(strategy.id.to_string());
-            let s = Scenario::from_spec(&spec).unwrap();
+            let s = sdlab_core::run::open(&spec).unwrap();
             let a = run_validated(&s, &BuildOptions::default()).unwrap();
             let b = run_validated(&s, &BuildOptions::default()).unwrap();
             assert_eq!(a.trace_hash, b.trace_hash, "{}/{}", def.id, strategy.id);
             assert_eq!(a.events, b.events);
-            let replay = run_validated(&Scenario::from_link(&a.link).unwrap(), &BuildOptions::default()).unwrap();
+            let replay =
+                run_validated(&sdlab_core::run::open_link(&a.link).unwrap(), &BuildOptions::default()).unwrap();
             assert_eq!(replay.trace_hash, a.trace_hash, "{}/{} replay from link", def.id, strategy.id);
             let mut other = s.clone();
             other.seed += 1;
@@ -38,7 +39,7 @@ fn every_naive_default_or_sweep_fails_and_every_system_has_both_kinds() {
         assert!(def.strategies.iter().any(|s| !s.robust), "{} has no naive strategy", def.id);
         assert!(!def.strategies[0].robust, "{}: the default strategy should be a naive one", def.id);
         let spec = def.default_spec();
-        let r = run_validated(&Scenario::from_spec(&spec).unwrap(), &BuildOptions::default()).unwrap();
+        let r = run_validated(&sdlab_core::run::open(&spec).unwrap(), &BuildOptions::default()).unwrap();
         assert!(!r.all_ok(), "{}: the default scenario should show the naive strategy failing", def.id);
     }
 }

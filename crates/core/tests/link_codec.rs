@@ -8,7 +8,7 @@ use base64::Engine as _;
 use proptest::prelude::*;
 use sdlab_core::scenario::link::{self, LinkError, MAX_LINK_CHARS};
 use sdlab_core::scenario::params::ParamValue;
-use sdlab_core::scenario::{Scenario, ScenarioSpec};
+use sdlab_core::scenario::ScenarioSpec;
 use sdlab_core::sim::fault::{Fault, TimedFault};
 use sdlab_core::sim::workload::{Arrival, Burst, WorkloadSpec};
 
@@ -90,15 +90,15 @@ proptest! {
     #[test]
     fn arbitrary_strings_never_panic(s in "\\PC{0,300}") {
         let _ = link::decode(&s);
-        let _ = Scenario::from_link(&s);
+        let _ = sdlab_core::run::open_link(&s);
     }
 
     #[test]
     fn arbitrary_bytes_behind_a_valid_prefix_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2_000)) {
         let l = format!("v1.{}", URL_SAFE_NO_PAD.encode(&bytes));
-        let _ = Scenario::from_link(&l);
+        let _ = sdlab_core::run::open_link(&l);
         let deflated = miniz_oxide::deflate::compress_to_vec(&bytes, 6);
-        let _ = Scenario::from_link(&format!("v1.{}", URL_SAFE_NO_PAD.encode(deflated)));
+        let _ = sdlab_core::run::open_link(&format!("v1.{}", URL_SAFE_NO_PAD.encode(deflated)));
     }
 
     #[test]
@@ -107,7 +107,7 @@ proptest! {
         let i = pos.index(l.len());
         l[i] = ch.as_bytes()[0];
         let l = String::from_utf8(l).unwrap();
-        let _ = Scenario::from_link(&l);
+        let _ = sdlab_core::run::open_link(&l);
     }
 }
 
@@ -151,7 +151,7 @@ fn every_error_reads_well() {
     let e = link::parse_json("{\"version\": 1,,}").unwrap_err().to_string();
     assert!(e.starts_with("the link's scenario is not valid (line 1, column 15)"), "{e}");
     let unknown = link::encode(&ScenarioSpec::for_system("no-such-system"));
-    let e = Scenario::from_link(&unknown).unwrap_err().to_string();
+    let e = sdlab_core::run::open_link(&unknown).unwrap_err().to_string();
     assert!(e.starts_with("unknown system \"no-such-system\"; known systems:"), "{e}");
 }
 

@@ -15,7 +15,7 @@
 //! Markdown `#` headings render as `<h2>`: the page around the explainer owns the `<h1>`.
 
 use pulldown_cmark::{Alignment, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
-use sdlab_core::scenario::{link, Scenario};
+use sdlab_core::scenario::link;
 use std::collections::BTreeSet;
 use std::ops::Range;
 use yew::prelude::*;
@@ -171,7 +171,7 @@ pub fn show_me(json: &str) -> ShowMe {
         Ok(spec) => spec,
         Err(e) => return ShowMe::Broken { reason: e.to_string() },
     };
-    match Scenario::from_spec(&spec) {
+    match sdlab_core::run::open(&spec) {
         Ok(s) => ShowMe::Ready {
             system: s.def.id.to_string(),
             href: format!("#/s/{}?{}", s.def.id, link::encode(&spec)),
@@ -463,7 +463,7 @@ mod tests {
             assert!(!lines.is_empty(), "{}: the explainer has no Show me line", def.id);
             for json in lines {
                 let spec = link::parse_json(json).unwrap_or_else(|e| panic!("{}: {e}\n{json}", def.id));
-                Scenario::from_spec(&spec).unwrap_or_else(|e| panic!("{}: {e}\n{json}", def.id));
+                sdlab_core::run::open(&spec).unwrap_or_else(|e| panic!("{}: {e}\n{json}", def.id));
                 match show_me(json) {
                     ShowMe::Ready { system, href, .. } => {
                         assert_eq!(system, def.id);

@@ -210,12 +210,13 @@ async fn sequence_diagram_draws_lifelines_arrows_and_markers() {
 /// render without a panic, and every drawing carries an accessible name.
 #[wasm_bindgen_test]
 async fn every_catalog_system_renders_its_views_and_trace() {
-    use sdlab_core::catalog::{self, BuildOptions, CATALOG};
+    use sdlab_core::catalog::{self, CATALOG};
     use sdlab_core::scenario::Scenario;
+    use sdlab_core::system::BuildOptions;
     for def in CATALOG {
-        let scenario = Scenario::from_spec(&def.default_spec()).unwrap();
+        let scenario = sdlab_core::run::open(&def.default_spec()).unwrap();
         let opts = BuildOptions { keep_trace: 200, ..BuildOptions::default() };
-        let mut sim = catalog::build(&scenario, &opts).unwrap();
+        let mut sim = scenario.build(&opts).unwrap();
         let half = SimTime(sim.horizon().0 / 2);
         sim.run_until(half);
         let root = mount();

@@ -1,16 +1,19 @@
 //! Scenarios: what a user sets ([`ScenarioSpec`]), how it travels ([`link`]), and the
-//! validated form systems are built from ([`Scenario`]). Validation checks everything
-//! against the catalog — system, strategy, every parameter's type and bounds, faults,
-//! workload, seed — and reports the first problem in words, before anything is allocated.
+//! validated form systems are built from ([`Scenario`]). Validation is handed the system's
+//! definition (looking a system up by id is the `run` layer's job, so this module needs no
+//! catalog) and checks everything against it — strategy, every parameter's type and
+//! bounds, faults, workload, seed — reporting the first problem in words, before anything
+//! is allocated.
 
 pub mod estimate;
 pub mod link;
 pub mod params;
 pub mod spec;
 
-use crate::catalog::{self, StrategyDef, SystemDef};
 use crate::sim::fault::{Fault, TimedFault};
 use crate::sim::workload::{WorkloadSpec, MAX_DURATION_MS};
+use crate::sim::world::BuildError;
+use crate::system::{BuildOptions, Simulation, StrategyDef, SystemDef};
 pub use link::LinkError;
 use params::Params;
 pub use spec::{ScenarioSpec, MAX_FAULTS, MAX_SEED, SPEC_VERSION};
@@ -61,12 +64,11 @@ impl From<LinkError> for ScenarioError {
 }
 
 impl Scenario {
-    /// Validates a spec against the catalog.
-    pub fn from_spec(spec: &ScenarioSpec) -> Result<Scenario, ScenarioError> {
-        let def = catalog::find(&spec.system).ok_or_else(|| ScenarioError::UnknownSystem {
-            id: spec.system.clone(),
-            known: catalog::CATALOG.iter().map(|d| d.id).collect(),
-        })?;
+    /// Validates a spec against the definition of the system it is for.
+    pub fn validate(def: &'static SystemDef, spec: &ScenarioSpec) -> Result<Scenario, ScenarioError> {
+        if spec.system != def.id {
+            return Err(ScenarioError::Invalid(format!("this scenario is for {:?}, not {:?}", spec.system, def.id)));
+        }
         let strategy = match &spec.strategy {
             None => &def.strategies[0],
             Some(id) => def.strategies.iter().find(|s| s.id == id).ok_or_else(|| ScenarioError::UnknownStrategy {
@@ -101,9 +103,9 @@ impl Scenario {
         })
     }
 
-    /// Decodes and validates a link.
-    pub fn from_link(text: &str) -> Result<Scenario, ScenarioError> {
-        Scenario::from_spec(&link::decode(text)?)
+    /// Builds the runnable simulation of this scenario.
+    pub fn build(&self, opts: &BuildOptions) -> Result<Box<dyn Simulation>, BuildError> {
+        (self.def.build)(self, opts)
     }
 
     /// The spec that reproduces this scenario exactly (defaults written out).

@@ -6,7 +6,7 @@
 //! counter only one strategy increments still shows, as 0 on the other side.
 
 use sdlab_core::metrics::{ERRORS, LATENCY, REQUESTS};
-use sdlab_core::run::RunReport;
+use sdlab_core::system::RunReport;
 use std::collections::BTreeSet;
 
 /// One metric, both sides, and B − A.
@@ -95,7 +95,7 @@ mod tests {
     use sdlab_core::catalog::CATALOG;
     use sdlab_core::run::run_scenario;
 
-    fn reports(def: &sdlab_core::catalog::SystemDef) -> (RunReport, RunReport) {
+    fn reports(def: &sdlab_core::system::SystemDef) -> (RunReport, RunReport) {
         let mut a = def.default_spec();
         a.strategy = Some(def.strategies.iter().find(|s| !s.robust).unwrap().id.to_string());
         let mut b = a.clone();

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum ToWorker {
     /// Sweep `count` seeds starting at `from`; with `swarm`, each seed also draws its own
-    /// fault plan (see `sdlab_core::run::sweep_scenario`).
+    /// fault plan (see `sdlab_core::system::sweep_scenario`).
     Start { spec: ScenarioSpec, from: u64, count: u64, swarm: bool },
 }
 

@@ -7,9 +7,9 @@
 //! a naive strategy short.
 
 use super::protocol::FromWorker;
-use sdlab_core::catalog::BuildOptions;
-use sdlab_core::run::{run_validated, sweep_scenario};
-use sdlab_core::scenario::{Scenario, ScenarioSpec, MAX_SEED};
+use sdlab_core::scenario::{ScenarioSpec, MAX_SEED};
+use sdlab_core::system::BuildOptions;
+use sdlab_core::system::{run_validated, sweep_scenario};
 
 /// The most seeds one sweep runs; the panel's input is bounded by the same number.
 pub const MAX_SEEDS: u64 = 10_000;
@@ -17,7 +17,7 @@ pub const MAX_SEEDS: u64 = 10_000;
 /// Runs up to `count` seeds from `from`, posting `progress` after each, then `hit` (first
 /// failing check) and `done`, or `error`.
 pub fn sweep(spec: &ScenarioSpec, from: u64, count: u64, swarm: bool, post: &mut dyn FnMut(FromWorker)) {
-    let base = match Scenario::from_spec(spec) {
+    let base = match sdlab_core::run::open(spec) {
         Ok(s) => s,
         Err(e) => return post(FromWorker::Error { message: e.to_string() }),
     };
@@ -64,7 +64,7 @@ mod tests {
                 _ => None,
             });
             let Some((seed, check, link)) = hit else { panic!("{}: no failing seed in 50", def.id) };
-            let replay = run_validated(&Scenario::from_link(&link).unwrap(), &BuildOptions::default()).unwrap();
+            let replay = run_validated(&sdlab_core::run::open_link(&link).unwrap(), &BuildOptions::default()).unwrap();
             assert_eq!(replay.seed, seed);
             assert!(replay.checks.iter().any(|c| c.name == check && !c.ok), "{}: {check} passes on replay", def.id);
         }

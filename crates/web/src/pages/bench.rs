@@ -5,9 +5,9 @@
 //! figures; they are measurements, never pass/fail tests.
 
 use crate::play::topology::{draw_flights, TopologyView, Trails};
-use sdlab_core::run::{Run, Simulation};
 use sdlab_core::sim::pingpong;
 use sdlab_core::sim::time::{SimDuration, SimTime};
+use sdlab_core::system::{Run, Simulation};
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;

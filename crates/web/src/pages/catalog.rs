@@ -1,7 +1,8 @@
 //! The catalog: every system in sdlab-core's catalog as a card, grouped by theme, with a
 //! search box that filters by title, id or question.
 
-use sdlab_core::catalog::{SystemDef, CATALOG};
+use sdlab_core::catalog::CATALOG;
+use sdlab_core::system::SystemDef;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -60,8 +61,8 @@ struct PreviewProps {
 fn Preview(p: &PreviewProps) -> Html {
     let topo = use_memo(p.id, |id| {
         let def = sdlab_core::catalog::find(id)?;
-        let scenario = sdlab_core::scenario::Scenario::from_spec(&def.default_spec()).ok()?;
-        let mut sim = sdlab_core::catalog::build(&scenario, &Default::default()).ok()?;
+        let scenario = sdlab_core::run::open(&def.default_spec()).ok()?;
+        let mut sim = scenario.build(&Default::default()).ok()?;
         sim.run_until(sdlab_core::sim::time::SimTime::from_ms(300));
         Some(sim.topology())
     });

@@ -10,9 +10,10 @@
 
 use crate::explore::diff::{check_rows, metric_rows, CheckRow};
 use crate::route::Route;
-use sdlab_core::catalog::{self, BuildOptions, SystemDef};
-use sdlab_core::run::{run_validated, RunReport};
+use sdlab_core::catalog;
 use sdlab_core::scenario::Scenario;
+use sdlab_core::system::{run_validated, RunReport};
+use sdlab_core::system::{BuildOptions, SystemDef};
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
@@ -33,7 +34,7 @@ struct Opened {
 }
 
 fn decode(def: &SystemDef, link: Option<&str>) -> Option<Result<Scenario, String>> {
-    link.map(|l| match Scenario::from_link(l) {
+    link.map(|l| match sdlab_core::run::open_link(l) {
         Ok(s) if s.def.id == def.id => Ok(s),
         Ok(s) => Err(format!("the link is for {}, not {}", s.def.id, def.id)),
         Err(e) => Err(e.to_string()),
@@ -52,7 +53,7 @@ fn with_strategy(base: &Scenario, robust: bool) -> Scenario {
 /// naive (A) or first robust (B) strategy, so the seed stays the same.
 fn open_pair(id: &str, a: Option<&str>, b: Option<&str>) -> Result<(Opened, Opened), String> {
     let def = catalog::find(id).ok_or_else(|| format!("There is no system called {id:?} in the catalog."))?;
-    let default = Scenario::from_spec(&def.default_spec()).map_err(|e| e.to_string())?;
+    let default = sdlab_core::run::open(&def.default_spec()).map_err(|e| e.to_string())?;
     let (ra, rb) = (decode(def, a), decode(def, b));
     let ok = |r: &Option<Result<Scenario, String>>| r.as_ref().and_then(|r| r.as_ref().ok()).cloned();
     let err = |r: &Option<Result<Scenario, String>>| r.as_ref().and_then(|r| r.as_ref().err()).cloned();
@@ -254,7 +255,7 @@ mod tests {
         let def = &CATALOG[0];
         let mut spec = def.default_spec();
         spec.seed = 42;
-        let link = Scenario::from_spec(&spec).unwrap().link();
+        let link = sdlab_core::run::open(&spec).unwrap().link();
         let (a, b) = open_pair(def.id, Some(&link), Some("v1.broken")).unwrap();
         assert_eq!((a.scenario.seed, b.scenario.seed), (42, 42));
         assert!(a.error.is_none() && b.error.is_some());

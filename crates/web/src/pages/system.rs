@@ -17,10 +17,10 @@ use crate::play::topology::{Selection, TopologyView};
 use crate::route::Route;
 use crate::views::{SequenceDiagram, ViewList};
 use gloo::events::{EventListener, EventListenerOptions};
-use sdlab_core::run::hash_hex;
+use sdlab_core::scenario::link;
 use sdlab_core::scenario::params::ParamValue;
-use sdlab_core::scenario::{link, Scenario};
 use sdlab_core::sim::time::{SimDuration, SimTime};
+use sdlab_core::system::hash_hex;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -155,10 +155,13 @@ pub fn SystemPage(props: &Props) -> Html {
         })
     };
     let on_param = {
-        let spec = spec_now.clone();
+        let (spec, def) = (spec_now.clone(), scenario.def);
         Callback::from(move |(key, value): (&'static str, ParamValue)| {
-            let mut s = spec.clone();
-            s.params.insert(key.to_string(), value);
+            let mut params = spec.params.clone();
+            params.insert(key.to_string(), value);
+            // Default faults follow the parameters (two workers get pauses on their own
+            // nodes); faults the user clicked in are kept.
+            let Ok(mut s) = def.refit(&spec, params) else { return };
             s.playhead_ms = None;
             s.workload = None; // the workload follows the parameters
             navigate(&s);
@@ -276,7 +279,7 @@ pub fn SystemPage(props: &Props) -> Html {
                 let outcome = text
                     .map_err(|e| e.to_string())
                     .and_then(|t| link::parse_json(&t).map_err(|e| e.to_string()))
-                    .and_then(|spec| Scenario::from_spec(&spec).map(|_| spec).map_err(|e| e.to_string()));
+                    .and_then(|spec| sdlab_core::run::open(&spec).map(|_| spec).map_err(|e| e.to_string()));
                 match outcome {
                     Ok(spec) => navigate(&spec),
                     Err(e) => io_message.set(format!("That file is not a scenario sdlab can open: {e}")),

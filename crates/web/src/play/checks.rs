@@ -1,8 +1,8 @@
 //! The checks panel: one row per property, green or red, with its detail. A violated
 //! check names the event where it broke; clicking it moves the playhead there.
 
-use sdlab_core::catalog::CheckDef;
 use sdlab_core::check::CheckResult;
+use sdlab_core::system::CheckDef;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]

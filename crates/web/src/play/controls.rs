@@ -1,7 +1,7 @@
 //! Transport controls: play/pause, step, reset, speed (0.1×–1000×), seed, strategy, and
 //! the share button. Every control has an accessible name and a stable `data-testid`.
 
-use sdlab_core::catalog::StrategyDef;
+use sdlab_core::system::StrategyDef;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 

@@ -83,10 +83,10 @@ impl Live {
 /// Opens the scenario a page was asked for, falling back to defaults on a bad link.
 pub fn open(id: &str, link_text: Option<&str>) -> Result<(Scenario, Option<ScenarioError>), String> {
     let def = catalog::find(id).ok_or_else(|| format!("There is no system called {id:?} in the catalog."))?;
-    let default = || Scenario::from_spec(&def.default_spec()).map_err(|e| e.to_string());
+    let default = || sdlab_core::run::open(&def.default_spec()).map_err(|e| e.to_string());
     match link_text {
         None => Ok((default()?, None)),
-        Some(l) => match Scenario::from_link(l) {
+        Some(l) => match sdlab_core::run::open_link(l) {
             Ok(s) if s.def.id == def.id => Ok((s, None)),
             Ok(s) => {
                 let e = ScenarioError::Invalid(format!("the link is for {}, not {}", s.def.id, def.id));

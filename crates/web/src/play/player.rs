@@ -7,12 +7,12 @@
 //! carry) and the kernel runs faults first at their instant, so replaying the link from
 //! time zero meets each fault at the same point in the event order.
 
-use sdlab_core::catalog::{self, BuildOptions};
-use sdlab_core::run::Simulation;
 use sdlab_core::scenario::Scenario;
 use sdlab_core::sim::fault::{Fault, TimedFault};
 use sdlab_core::sim::time::{SimDuration, SimTime};
 use sdlab_core::sim::workload::Burst;
+use sdlab_core::system::BuildOptions;
+use sdlab_core::system::Simulation;
 
 /// Recent trace events kept for the log and the sequence diagram.
 pub const KEEP_TRACE: usize = 600;
@@ -181,7 +181,7 @@ impl Player {
 }
 
 fn build(scenario: &Scenario) -> Result<Box<dyn Simulation>, String> {
-    catalog::build(scenario, &BuildOptions { keep_trace: KEEP_TRACE, ..BuildOptions::default() }).map_err(|e| e.0)
+    scenario.build(&BuildOptions { keep_trace: KEEP_TRACE, ..BuildOptions::default() }).map_err(|e| e.0)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -190,8 +190,8 @@ mod tests {
     use sdlab_core::catalog::CATALOG;
 
     fn player(system: &str) -> Player {
-        let def = catalog::find(system).unwrap();
-        Player::new(Scenario::from_spec(&def.default_spec()).unwrap()).unwrap()
+        let def = sdlab_core::catalog::find(system).unwrap();
+        Player::new(sdlab_core::run::open(&def.default_spec()).unwrap()).unwrap()
     }
 
     /// The share-link promise: play in frames, click a fault, copy the link; a fresh
@@ -212,7 +212,7 @@ mod tests {
             p.step();
             p.align_to_ms();
             let link = p.share_link();
-            let opened = Scenario::from_link(&link).unwrap();
+            let opened = sdlab_core::run::open_link(&link).unwrap();
             let playhead = SimTime::from_ms(opened.playhead_ms.unwrap());
             assert_eq!(playhead, p.now(), "{}", def.id);
             let mut q = Player::new(opened).unwrap();

@@ -17,9 +17,7 @@ pub mod views;
 mod tests;
 
 use crate::blocks::hash_ring::{AnyPlacement, Placement};
-use crate::catalog::{BuildOptions, CheckDef, StrategyDef, SystemDef};
 use crate::check::{CheckKind, Property};
-use crate::run::Simulation;
 use crate::scenario::estimate::{self, Estimate};
 use crate::scenario::params::{ParamKind, ParamSpec, Params};
 use crate::scenario::Scenario;
@@ -31,6 +29,8 @@ use crate::sim::time::SimTime;
 use crate::sim::workload::{Arrival, Burst, WorkloadSpec};
 use crate::sim::world::{BuildError, NodeSpec, World};
 use crate::sim::NodeId;
+use crate::system::Simulation;
+use crate::system::{BuildOptions, CheckDef, StrategyDef, SystemDef};
 use config::Cfg;
 use msg::{Msg, Obs};
 
@@ -235,7 +235,7 @@ fn swarm_targets(p: &Params) -> Vec<String> {
 
 fn build(s: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>, BuildError> {
     let world = build_world(s, opts)?;
-    Ok(crate::run::Run::boxed(world, views::views))
+    Ok(crate::system::Run::boxed(world, views::views))
 }
 
 /// Builds the world (also used directly by the tests).
@@ -257,7 +257,7 @@ pub fn build_world(s: &Scenario, opts: &BuildOptions) -> Result<World<Node>, Bui
         Box::new(checks::BoundedStaleness::new(bound_us, why)),
         Box::new(checks::DbUnderCapacity::new(cfg.db_capacity_qps)),
     ];
-    let wc = crate::catalog::world_config(s, opts);
+    let wc = crate::system::world_config(s, opts);
     World::new(wc, specs, props, s.faults.clone())
 }
 

@@ -3,12 +3,12 @@
 //! check shown to bite.
 
 use super::*;
-use crate::catalog::BuildOptions;
 use crate::check::CheckResult;
 use crate::check::Property;
-use crate::run::{run_validated, sweep_scenario, RunReport};
 use crate::scenario::params::ParamValue;
 use crate::scenario::{Scenario, ScenarioSpec};
+use crate::system::BuildOptions;
+use crate::system::{run_validated, sweep_scenario, RunReport};
 
 fn scenario(strategy: &str, params: &[(&str, ParamValue)], faults: Option<Vec<TimedFault>>) -> Scenario {
     let mut spec = ScenarioSpec::for_system("distributed-cache");
@@ -16,7 +16,7 @@ fn scenario(strategy: &str, params: &[(&str, ParamValue)], faults: Option<Vec<Ti
     for (k, v) in params {
         spec.params.insert(k.to_string(), v.clone());
     }
-    let mut s = Scenario::from_spec(&spec).expect("valid scenario");
+    let mut s = Scenario::validate(&DEF, &spec).expect("valid scenario");
     s.faults = faults.unwrap_or_else(|| (DEF.default_faults)(&s.params));
     s
 }
@@ -222,7 +222,7 @@ fn explainer_scenarios_show_what_they_claim() {
     let expect = [None, Some("bounded-staleness"), Some("key-movement"), None, Some("db-under-capacity")];
     assert_eq!(specs.len(), expect.len());
     for (spec, want) in specs.iter().zip(expect) {
-        let r = run(&Scenario::from_spec(spec).expect("validates"));
+        let r = run(&Scenario::validate(&DEF, spec).expect("validates"));
         let bad: Vec<&str> = r.checks.iter().filter(|c| !c.ok).map(|c| c.name.as_str()).collect();
         match want {
             None => assert!(bad.is_empty(), "{spec:?}: {bad:?}"),

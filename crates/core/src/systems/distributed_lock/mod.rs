@@ -18,9 +18,7 @@ pub mod worker;
 #[cfg(test)]
 mod tests;
 
-use crate::catalog::{BuildOptions, CheckDef, StrategyDef, SystemDef};
 use crate::check::{CheckKind, Property};
-use crate::run::{Run, Simulation};
 use crate::scenario::estimate::{self, Estimate};
 use crate::scenario::params::{ParamKind, ParamSpec, Params};
 use crate::scenario::Scenario;
@@ -30,6 +28,8 @@ use crate::sim::time::SimTime;
 use crate::sim::workload::{Arrival, WorkloadSpec};
 use crate::sim::world::{BuildError, NodeSpec, World};
 use crate::sim::NodeId;
+use crate::system::{BuildOptions, CheckDef, StrategyDef, SystemDef};
+use crate::system::{Run, Simulation};
 use msg::Obs;
 use node::Node;
 use server::{LockServer, ServerMode};
@@ -318,7 +318,7 @@ pub fn build_world(scenario: &Scenario, opts: &BuildOptions) -> Result<World<Nod
         Box::new(checks::TokensIncrease::default()),
         Box::new(checks::Progress::new(quiet_from(&scenario.faults), 2 * ttl_ms + 1_500, workload_end)),
     ];
-    let cfg = crate::catalog::world_config(scenario, opts);
+    let cfg = crate::system::world_config(scenario, opts);
     World::new(cfg, specs, props, scenario.faults.clone())
 }
 

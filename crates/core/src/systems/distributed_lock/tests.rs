@@ -4,15 +4,15 @@
 //! flagging a hand-made violation.
 
 use super::*;
-use crate::catalog::BuildOptions;
 use crate::check::CheckResult;
-use crate::run::{run_validated, sweep_scenario};
 use crate::sim::world::World;
+use crate::system::BuildOptions;
+use crate::system::{run_validated, sweep_scenario};
 
 fn scenario(strategy: &str) -> Scenario {
     let mut spec = DEF.default_spec();
     spec.strategy = Some(strategy.to_string());
-    Scenario::from_spec(&spec).expect("valid default scenario")
+    Scenario::validate(&DEF, &spec).expect("valid default scenario")
 }
 
 fn failing(checks: &[CheckResult]) -> Vec<(String, String)> {
@@ -208,7 +208,7 @@ fn single_holder_bites_when_the_token_counter_is_not_durable() {
         TimedFault { at_ms: 2_000, fault: Fault::Crash { node: "lock-0".into() } },
         TimedFault { at_ms: 2_100, fault: Fault::Restart { node: "lock-0".into() } },
     ];
-    let r = run_validated(&Scenario::from_spec(&spec).unwrap(), &BuildOptions::default()).unwrap();
+    let r = run_validated(&Scenario::validate(&DEF, &spec).unwrap(), &BuildOptions::default()).unwrap();
     let bad = failing(&r.checks);
     assert!(bad.iter().any(|(n, d)| n == "single-holder" && d.contains("granted to")), "{bad:?}");
     // The storage still refuses the re-issued tokens: no stale write gets through.
@@ -266,7 +266,7 @@ fn explainer_show_me_links_load_and_behave_as_described() {
     let mut seen = 0;
     for line in EXPLAINER.lines().filter_map(|l| l.strip_prefix("Show me: ")) {
         let spec: crate::scenario::ScenarioSpec = serde_json::from_str(line).expect(line);
-        let sc = Scenario::from_spec(&spec).expect(line);
+        let sc = Scenario::validate(&DEF, &spec).expect(line);
         let r = run_validated(&sc, &BuildOptions::default()).unwrap();
         let bad = failing(&r.checks);
         if sc.strategy.robust {
@@ -301,7 +301,7 @@ fn redlock_breaks_under_clock_jumps_alone() {
         spec.strategy = Some("redlock".into());
         spec.seed = seed;
         spec.faults = skew_faults();
-        let r = run_validated(&Scenario::from_spec(&spec).unwrap(), &BuildOptions::default()).unwrap();
+        let r = run_validated(&Scenario::validate(&DEF, &spec).unwrap(), &BuildOptions::default()).unwrap();
         if failing(&r.checks).iter().any(|(n, _)| n == "no-stale-write") {
             failing_seeds.push(seed);
         }

@@ -21,9 +21,7 @@ mod views;
 mod tests;
 
 use crate::blocks::rate_limit::{Algorithm, Claim, Policy};
-use crate::catalog::{BuildOptions, CheckDef, StrategyDef, SystemDef};
 use crate::check::{CheckKind, Property};
-use crate::run::{Run, Simulation};
 use crate::scenario::estimate::{self, Estimate};
 use crate::scenario::params::{ParamKind, ParamSpec, Params};
 use crate::scenario::Scenario;
@@ -34,6 +32,8 @@ use crate::sim::time::SimTime;
 use crate::sim::workload::{Arrival, WorkloadSpec};
 use crate::sim::world::{BuildError, NodeSpec, World};
 use crate::sim::NodeId;
+use crate::system::{BuildOptions, CheckDef, StrategyDef, SystemDef};
+use crate::system::{Run, Simulation};
 pub use checks::{NoStarvation, WindowBound};
 use client::{Client, Flood};
 use gateway::Gateway;
@@ -289,7 +289,7 @@ fn build(s: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>, Build
         Box::new(WindowBound::new(claims(plan, &policy), who)),
         Box::new(NoStarvation::new(p.int("min_share_pct") as f64 / 100.0)),
     ];
-    let wc = crate::catalog::world_config(s, opts);
+    let wc = crate::system::world_config(s, opts);
     let world = World::new(wc, specs, props, s.faults.clone())?;
     Ok(Run::boxed(world, views::views))
 }

@@ -6,13 +6,13 @@ use super::checks::{NoStarvation, WindowBound};
 use super::msg::{Outcome, Verdict};
 use super::*;
 use crate::check::CheckResult;
-use crate::run::{run_validated, sweep_scenario};
 use crate::scenario::ScenarioSpec;
+use crate::system::{run_validated, sweep_scenario};
 
 fn scenario(strategy: &str) -> Scenario {
     let mut spec = DEF.default_spec();
     spec.strategy = Some(strategy.to_string());
-    Scenario::from_spec(&spec).expect("default scenario is valid")
+    Scenario::validate(&DEF, &spec).expect("default scenario is valid")
 }
 
 fn with(strategy: &str, params: &[(&str, crate::scenario::params::ParamValue)]) -> Scenario {
@@ -21,14 +21,14 @@ fn with(strategy: &str, params: &[(&str, crate::scenario::params::ParamValue)]) 
     for (k, v) in params {
         spec.params.insert(k.to_string(), v.clone());
     }
-    Scenario::from_spec(&spec).expect("valid scenario")
+    Scenario::validate(&DEF, &spec).expect("valid scenario")
 }
 
 fn failing(checks: &[CheckResult]) -> Vec<String> {
     checks.iter().filter(|c| !c.ok).map(|c| format!("{}: {}", c.name, c.detail)).collect()
 }
 
-fn run(s: &Scenario) -> crate::run::RunReport {
+fn run(s: &Scenario) -> crate::system::RunReport {
     run_validated(s, &BuildOptions::default()).expect("runs")
 }
 
@@ -232,7 +232,7 @@ fn explainer_scenarios_run_and_show_what_they_claim() {
     assert!(links.len() >= 5);
     for json in links {
         let spec = crate::scenario::link::parse_json(json).expect("explainer JSON parses");
-        let r = run(&Scenario::from_spec(&spec).expect("explainer scenario is valid"));
+        let r = run(&Scenario::validate(&DEF, &spec).expect("explainer scenario is valid"));
         let bad = failing(&r.checks);
         let strategy = spec.strategy.clone().unwrap_or_default();
         let global = json.contains("global");

@@ -16,9 +16,7 @@ mod tests;
 mod ticket;
 mod views;
 
-use crate::catalog::{BuildOptions, CheckDef, StrategyDef, SystemDef};
 use crate::check::{CheckKind, Property};
-use crate::run::{Run, Simulation};
 use crate::scenario::estimate::{self, Estimate};
 use crate::scenario::params::{ParamKind, ParamSpec, Params};
 use crate::scenario::Scenario;
@@ -27,6 +25,8 @@ use crate::sim::swarm::FaultKind;
 use crate::sim::workload::{Arrival, Burst, WorkloadSpec};
 use crate::sim::world::{BuildError, NodeSpec, World};
 use crate::sim::{Actor, NodeId};
+use crate::system::{BuildOptions, CheckDef, StrategyDef, SystemDef};
+use crate::system::{Run, Simulation};
 use api::{Api, Wiring};
 use client::Client;
 use msg::{Msg, Obs};
@@ -237,7 +237,7 @@ fn build(s: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>, Build
         Box::new(checks::IdsResolve::default()),
         Box::new(checks::RedirectSlo::new(p.float("slo_ms"))),
     ];
-    let cfg = crate::catalog::world_config(s, opts);
+    let cfg = crate::system::world_config(s, opts);
     let world = World::new(cfg, specs, props, s.faults.clone())?;
     Ok(Run::boxed(world, views::views))
 }

@@ -6,16 +6,16 @@ use super::checks::{IdsResolve, RedirectSlo, UniqueIds, IDS_RESOLVE, P99_REDIREC
 use super::msg::{Msg, Obs, Resolution};
 use super::ticket::Ticket;
 use super::DEF;
-use crate::catalog::BuildOptions;
 use crate::check::{CheckResult, Property, RunEnd};
 use crate::metrics::Metrics;
-use crate::run::sweep_scenario;
 use crate::scenario::params::ParamValue;
 use crate::scenario::Scenario;
 use crate::sim::node::Effects;
 use crate::sim::rng::Prng;
 use crate::sim::time::SimTime;
 use crate::sim::Ctx;
+use crate::system::sweep_scenario;
+use crate::system::BuildOptions;
 use std::collections::BTreeSet;
 
 fn scenario(strategy: &str, seed: u64, params: &[(&str, ParamValue)]) -> Scenario {
@@ -25,11 +25,11 @@ fn scenario(strategy: &str, seed: u64, params: &[(&str, ParamValue)]) -> Scenari
     for (k, v) in params {
         spec.params.insert(k.to_string(), v.clone());
     }
-    Scenario::from_spec(&spec).unwrap_or_else(|e| panic!("{e}"))
+    Scenario::validate(&DEF, &spec).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn run(s: &Scenario) -> (u64, u64, Vec<CheckResult>) {
-    let mut sim = crate::catalog::build(s, &BuildOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = s.build(&BuildOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     sim.run_to_end();
     (sim.events(), sim.trace_hash(), sim.checks())
 }
@@ -166,8 +166,8 @@ fn each_check_flags_a_violation() {
 #[test]
 fn golden_trace() {
     let s = scenario("counter", 1, &[]);
-    let mut sim = crate::catalog::build(&s, &BuildOptions { keep_trace: 40, ..BuildOptions::default() })
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut sim =
+        s.build(&BuildOptions { keep_trace: 40, ..BuildOptions::default() }).unwrap_or_else(|e| panic!("{e}"));
     for _ in 0..40 {
         sim.step();
     }
@@ -217,7 +217,7 @@ fn explainer_scenarios_run_and_show_their_point() {
     let mut outcomes = Vec::new();
     for json in links {
         let spec: crate::scenario::ScenarioSpec = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
-        let s = Scenario::from_spec(&spec).unwrap_or_else(|e| panic!("{e}: {json}"));
+        let s = Scenario::validate(&DEF, &spec).unwrap_or_else(|e| panic!("{e}: {json}"));
         let (_, _, checks) = run(&s);
         outcomes
             .push(failing(&checks).iter().map(|f| f.split(':').next().unwrap_or("").to_string()).collect::<Vec<_>>());

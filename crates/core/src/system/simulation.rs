@@ -1,0 +1,171 @@
+//! The type-erased face of a running world that the playground and the CLI drive: step,
+//! run to a time, read views and checks, inject a fault, snapshot. [`Run`] implements it
+//! for any actor type, so a system's `build` can hand back a `Box<dyn Simulation>` and
+//! nothing above it needs to know the system's message types.
+
+use crate::check::CheckResult;
+use crate::metrics::Metrics;
+use crate::sim::fault::TimedFault;
+use crate::sim::node::Actor;
+use crate::sim::time::SimTime;
+use crate::sim::world::{BuildError, Flight, Stop, World};
+use crate::trace::TraceEvent;
+use crate::view::{TopoLink, TopoNode, Topology, View};
+
+/// A running system, whatever its message types.
+pub trait Simulation {
+    fn now(&self) -> SimTime;
+    fn horizon(&self) -> SimTime;
+    fn events(&self) -> u64;
+    /// Handles one event; false when the run is over.
+    fn step(&mut self) -> bool;
+    fn run_until(&mut self, t: SimTime) -> Stop;
+    /// Runs toward `t` while the total event count stays below `cap`; `None` when the cap
+    /// stopped it (the playground's per-frame budget).
+    fn run_until_capped(&mut self, t: SimTime, cap: u64) -> Option<Stop>;
+    /// Runs to the end and judges end-of-run checks.
+    fn run_to_end(&mut self) -> Stop;
+    fn stopped(&self) -> Option<Stop>;
+    /// Hash of the trace so far.
+    fn trace_hash(&self) -> u64;
+    fn metrics(&self) -> &Metrics;
+    fn checks(&self) -> Vec<CheckResult>;
+    fn topology(&self) -> Topology;
+    fn views(&self) -> Vec<View>;
+    fn recent_trace(&self) -> Vec<TraceEvent>;
+    /// Messages on the wire now (at most `max`).
+    fn in_flight(&self, max: usize) -> Vec<Flight>;
+    fn node_names(&self) -> Vec<String>;
+    /// Adds a fault now or later (a click in the playground).
+    fn inject(&mut self, fault: TimedFault) -> Result<(), BuildError>;
+    /// An independent copy at the same point (for scrubbing and compare mode).
+    fn snapshot(&self) -> Box<dyn Simulation>;
+}
+
+/// A world plus the function that draws its system-specific views.
+pub struct Run<A: Actor> {
+    pub world: World<A>,
+    pub views: fn(&World<A>) -> Vec<View>,
+}
+
+impl<A: Actor> Clone for Run<A> {
+    fn clone(&self) -> Self {
+        Run { world: self.world.clone(), views: self.views }
+    }
+}
+
+impl<A: Actor> Run<A> {
+    pub fn boxed(world: World<A>, views: fn(&World<A>) -> Vec<View>) -> Box<dyn Simulation> {
+        Box::new(Run { world, views })
+    }
+}
+
+impl<A: Actor> Simulation for Run<A> {
+    fn now(&self) -> SimTime {
+        self.world.now()
+    }
+    fn horizon(&self) -> SimTime {
+        self.world.horizon()
+    }
+    fn events(&self) -> u64 {
+        self.world.events()
+    }
+    fn step(&mut self) -> bool {
+        self.world.step()
+    }
+    fn run_until(&mut self, t: SimTime) -> Stop {
+        self.world.run_until(t)
+    }
+    fn run_until_capped(&mut self, t: SimTime, cap: u64) -> Option<Stop> {
+        self.world.run_until_capped(t, cap)
+    }
+    fn run_to_end(&mut self) -> Stop {
+        self.world.run_to_end()
+    }
+    fn stopped(&self) -> Option<Stop> {
+        self.world.stopped()
+    }
+    fn trace_hash(&self) -> u64 {
+        self.world.trace.hash()
+    }
+    fn metrics(&self) -> &Metrics {
+        &self.world.metrics
+    }
+    fn checks(&self) -> Vec<CheckResult> {
+        self.world.checks().results()
+    }
+    fn topology(&self) -> Topology {
+        topology_of(&self.world)
+    }
+    fn views(&self) -> Vec<View> {
+        (self.views)(&self.world)
+    }
+    fn recent_trace(&self) -> Vec<TraceEvent> {
+        self.world.trace.recent().iter().cloned().collect()
+    }
+    fn node_names(&self) -> Vec<String> {
+        self.world.node_names()
+    }
+    fn in_flight(&self, max: usize) -> Vec<Flight> {
+        self.world.in_flight(max)
+    }
+    fn inject(&mut self, fault: TimedFault) -> Result<(), BuildError> {
+        for name in fault.fault.names() {
+            if self.world.resolve(name).is_empty() {
+                return Err(BuildError(format!("no node or role named `{name}`")));
+            }
+        }
+        self.world.schedule_fault(fault);
+        Ok(())
+    }
+    fn snapshot(&self) -> Box<dyn Simulation> {
+        Box::new(self.clone())
+    }
+}
+
+/// Lays nodes out in columns by role (in order of first appearance) and lists every pair
+/// of nodes that has exchanged a message.
+pub fn topology_of<A: Actor>(world: &World<A>) -> Topology {
+    let meta = world.meta();
+    let mut roles: Vec<&str> = Vec::new();
+    for m in meta {
+        if !roles.contains(&m.role) {
+            roles.push(m.role);
+        }
+    }
+    let mut nodes = Vec::with_capacity(meta.len());
+    for (i, m) in meta.iter().enumerate() {
+        let col = roles.iter().position(|r| *r == m.role).unwrap_or(0);
+        let peers: Vec<usize> = (0..meta.len()).filter(|&j| meta[j].role == m.role).collect();
+        let row = peers.iter().position(|&j| j == i).unwrap_or(0);
+        nodes.push(TopoNode {
+            id: i as u32,
+            name: m.name.clone(),
+            role: m.role.to_string(),
+            status: m.status.as_str().to_string(),
+            label: world.nodes()[i].describe(),
+            skewed: m.clock.offset_us != 0 || m.clock.drift_ppm != 0,
+            x: (col as f32 + 0.5) / roles.len() as f32,
+            y: (row as f32 + 0.5) / peers.len() as f32,
+        });
+    }
+    let n = meta.len() as u32;
+    let mut links = Vec::new();
+    for a in 0..n {
+        for b in a + 1..n {
+            if world.link_used(a, b) || world.link_used(b, a) {
+                let cut = world.net.is_blocked(a, b) || world.net.is_blocked(b, a);
+                let clogged = world.net.clog_of(a, b).is_some() || world.net.clog_of(b, a).is_some();
+                let state = if cut {
+                    "cut"
+                } else if clogged {
+                    "clogged"
+                } else {
+                    "ok"
+                };
+                links.push(TopoLink { from: a, to: b, state: state.to_string() });
+            }
+        }
+    }
+    Topology { nodes, links }
+}
