@@ -8,6 +8,7 @@
 pub mod estimate;
 pub mod link;
 pub mod params;
+pub mod show_me;
 pub mod spec;
 
 use crate::sim::fault::{Fault, TimedFault};

@@ -47,6 +47,43 @@ impl std::fmt::Display for ParamValue {
     }
 }
 
+/// Constructors, so a system's parameter table reads one knob a line.
+impl ParamSpec {
+    pub const fn int(
+        key: &'static str,
+        label: &'static str,
+        unit: &'static str,
+        (min, max, default): (i64, i64, i64),
+        help: &'static str,
+    ) -> ParamSpec {
+        ParamSpec { key, label, unit, kind: ParamKind::Int { min, max, default }, help }
+    }
+
+    pub const fn float(
+        key: &'static str,
+        label: &'static str,
+        unit: &'static str,
+        (min, max, default): (f64, f64, f64),
+        help: &'static str,
+    ) -> ParamSpec {
+        ParamSpec { key, label, unit, kind: ParamKind::Float { min, max, default }, help }
+    }
+
+    pub const fn flag(key: &'static str, label: &'static str, default: bool, help: &'static str) -> ParamSpec {
+        ParamSpec { key, label, unit: "", kind: ParamKind::Bool { default }, help }
+    }
+
+    pub const fn choice(
+        key: &'static str,
+        label: &'static str,
+        options: &'static [&'static str],
+        default: &'static str,
+        help: &'static str,
+    ) -> ParamSpec {
+        ParamSpec { key, label, unit: "", kind: ParamKind::Choice { options, default }, help }
+    }
+}
+
 impl ParamSpec {
     pub fn default_value(&self) -> ParamValue {
         match self.kind {
