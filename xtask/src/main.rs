@@ -25,9 +25,10 @@ fn main() -> ExitCode {
         "build" => setup::all().and_then(|_| tiers::build_site()),
         "test" | "ci" => setup::all().and_then(|_| tiers::test(rest)),
         "bench" => tiers::bench(),
+        "golden" => tiers::golden(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  serve   set up, build and serve the playground on 127.0.0.1:8080\n  test    set up and run every test tier (options: --quick skips sweeps and browser tiers; --only TIER)\n  setup   install the toolchain pieces that are missing\n  build   build the site into dist/\n  bench   run the kernel benchmark natively and in headless Chromium"
+                "usage: cargo xtask <command>\n\n  serve   set up, build and serve the playground on 127.0.0.1:8080\n  test    set up and run every test tier (options: --quick skips sweeps and browser tiers; --only TIER;\n          --full sweeps 200 plain + 200 swarm seeds per robust strategy)\n  golden  check the golden trace table (--bless rewrites it from this build)\n  setup   install the toolchain pieces that are missing\n  build   build the site into dist/\n  bench   run the kernel benchmark natively and in headless Chromium"
             );
             return ExitCode::from(if cmd == "help" || cmd == "--help" { 0 } else { 2 });
         }

@@ -39,14 +39,6 @@ pub fn run(mut c: Command) -> Result<(), String> {
     }
 }
 
-/// Runs a command and returns its exit code (for commands whose failure is expected).
-pub fn code(mut c: Command) -> Result<i32, String> {
-    let shown = format!("{c:?}").replace('"', "");
-    eprintln!("+ {shown}");
-    let status = c.status().map_err(|e| format!("could not start `{shown}`: {e}"))?;
-    Ok(status.code().unwrap_or(-1))
-}
-
 /// First line of `program --version`, if it runs.
 pub fn version_of(program: &str) -> Option<String> {
     let out = Command::new(program).arg("--version").env("PATH", path_env()).output().ok()?;

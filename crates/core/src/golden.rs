@@ -1,8 +1,9 @@
 //! Golden trace hashes: a fixed table of scenarios and the hash each must produce. The
 //! same constants are asserted natively (`cargo test`) and in headless Chromium
 //! (`wasm-pack test --headless --chrome crates/core`), which is how we know a link replays
-//! bit for bit on both. When a deliberate change alters a trace, regenerate with
-//! `cargo test -p sdlab-core --test golden -- --nocapture` and review every changed row.
+//! bit for bit on both. The table holds every strategy of every catalog system (the
+//! conformance suite checks it does). When a deliberate change alters a trace, or a system
+//! joins the catalog, regenerate it with `cargo xtask golden --bless` and review the diff.
 
 use crate::scenario::{Scenario, ScenarioSpec};
 use crate::sim::pingpong;
@@ -12,6 +13,7 @@ use crate::system::{hash_hex, run_validated, BuildOptions};
 /// `(system, strategy, seed, expected trace hash)`; the scenario is the system's default
 /// scenario with that strategy and seed.
 pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
+    // golden:begin (written by `cargo xtask golden --bless`)
     ("url-shortener", "hash", 1, "2a65d39f082e4182"),
     ("url-shortener", "random", 1, "aca4eb275dba44b4"),
     ("url-shortener", "counter", 1, "fa796fd115a240f2"),
@@ -35,6 +37,7 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("distributed-lock", "fencing", 1, "69fac1cc80b9caeb"),
     ("distributed-lock", "redlock", 1, "d37ee20e2e02a0cb"),
     ("distributed-lock", "consensus", 1, "42c041073547c5f0"),
+    // golden:end
 ];
 
 /// The kernel benchmark world (8 nodes, window 4, 200 ms) per seed.
@@ -65,6 +68,18 @@ pub fn prng_42() -> String {
     let b = r.fork("x").next_u64();
     let c = r.exponential(3.0);
     format!("{a:016x}-{b:016x}-{c:.12}")
+}
+
+/// The table's rows for this build: every strategy of every catalog system, seed 1.
+pub fn current_rows() -> Vec<String> {
+    let mut rows = Vec::new();
+    for def in crate::catalog::CATALOG {
+        for st in def.strategies {
+            let hash = scenario_hash(def.id, st.id, 1).unwrap_or_else(|e| format!("error: {e}"));
+            rows.push(format!("    (\"{}\", \"{}\", 1, \"{hash}\"),", def.id, st.id));
+        }
+    }
+    rows
 }
 
 /// Every mismatch between the table and this build, as readable lines.

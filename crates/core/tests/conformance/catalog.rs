@@ -57,3 +57,20 @@ fn every_system_has_a_naive_default_and_a_robust_alternative() {
         .collect();
     assert_clean("strategies", findings);
 }
+
+#[test]
+fn the_golden_table_holds_every_strategy_of_every_system() {
+    let findings = CATALOG
+        .iter()
+        .map(|def| {
+            let bad = def
+                .strategies
+                .iter()
+                .filter(|st| !sdlab_core::golden::SCENARIOS.iter().any(|r| r.0 == def.id && r.1 == st.id))
+                .map(|st| format!("{}: no golden row (run `cargo xtask golden --bless`)", st.id))
+                .collect();
+            (def.id, bad)
+        })
+        .collect();
+    assert_clean("golden", findings);
+}
