@@ -61,3 +61,23 @@ async fn bad_link_shows_error_and_keeps_text() {
         root.query_selector("[data-testid=raw-link]").unwrap().unwrap().dyn_into().unwrap();
     assert_eq!(raw.value(), "v9.garbage");
 }
+
+/// A link that validates but names a node the world does not have (a hand-edited or
+/// imported scenario) is a bad link like any other: the page keeps working on the defaults,
+/// says what is wrong and keeps the text — it used to replace the whole page.
+#[wasm_bindgen_test]
+async fn link_with_a_fault_on_a_ghost_node_shows_the_bad_link_box() {
+    let def = sdlab_core::catalog::find("distributed-lock").expect("in the catalog");
+    let spec = r#"{"version":1,"system":"distributed-lock","faults":[{"at_ms":100,"kind":"crash","node":"ghost"}]}"#;
+    let link = sdlab_core::scenario::link::encode(&sdlab_core::scenario::link::parse_json(spec).unwrap());
+    let root = mount();
+    let props = sdlab_web::pages::system::Props { id: def.id.to_string(), link: Some(link.clone()) };
+    yew::Renderer::<sdlab_web::pages::system::SystemPage>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    let err = root.query_selector("[data-testid=link-error]").unwrap().expect("the bad-link box").text_content().unwrap();
+    assert!(err.contains("ghost"), "{err}");
+    let raw: web_sys::HtmlTextAreaElement =
+        root.query_selector("[data-testid=raw-link]").unwrap().unwrap().dyn_into().unwrap();
+    assert_eq!(raw.value(), link);
+    assert!(root.query_selector("[data-testid=play-toggle]").unwrap().is_some(), "the default scenario still plays");
+}

@@ -102,21 +102,33 @@ pub type Shared = Rc<RefCell<Result<Live, String>>>;
 pub fn start(id: &str, link_text: Option<&str>) -> (Result<Live, String>, Option<ScenarioError>) {
     match open(id, link_text) {
         Err(e) => (Err(e), None),
-        Ok((scenario, err)) => {
-            let playhead = scenario.playhead_ms;
-            match Player::new(scenario) {
-                Err(e) => (Err(e), err),
-                Ok(mut player) => {
-                    if let Some(ms) = playhead {
-                        player.seek(SimTime::from_ms(ms));
-                    }
-                    let mut live = Live::new(player);
-                    live.refresh();
-                    (Ok(live), err)
+        Ok((scenario, err)) => match launch(scenario) {
+            Ok(live) => (Ok(live), err),
+            // The link validated but its world cannot be built (a fault names a node these
+            // parameters do not have): it is a bad link like any other — say why, keep the
+            // text, and open the defaults.
+            Err(e) if link_text.is_some() && err.is_none() => {
+                let bad = ScenarioError::Invalid(format!("this scenario cannot run: {e}"));
+                match open(id, None) {
+                    Ok((default, _)) => (launch(default), Some(bad)),
+                    Err(e) => (Err(e), Some(bad)),
                 }
             }
-        }
+            Err(e) => (Err(e), err),
+        },
     }
+}
+
+/// Builds the player for a scenario and seeks to its playhead.
+fn launch(scenario: Scenario) -> Result<Live, String> {
+    let playhead = scenario.playhead_ms;
+    let mut player = Player::new(scenario)?;
+    if let Some(ms) = playhead {
+        player.seek(SimTime::from_ms(ms));
+    }
+    let mut live = Live::new(player);
+    live.refresh();
+    Ok(live)
 }
 
 /// Navigates to a new scenario (a parameter, seed or strategy changed).
