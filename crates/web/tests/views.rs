@@ -210,8 +210,7 @@ async fn sequence_diagram_draws_lifelines_arrows_and_markers() {
 /// render without a panic, and every drawing carries an accessible name.
 #[wasm_bindgen_test]
 async fn every_catalog_system_renders_its_views_and_trace() {
-    use sdlab_core::catalog::{self, CATALOG};
-    use sdlab_core::scenario::Scenario;
+    use sdlab_core::catalog::CATALOG;
     use sdlab_core::system::BuildOptions;
     for def in CATALOG {
         let scenario = sdlab_core::run::open(&def.default_spec()).unwrap();
