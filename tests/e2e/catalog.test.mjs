@@ -3,7 +3,7 @@
 // trace hash and check verdicts the native CLI computes for the same link.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { serve, launch, openPage, screenshot, sdlab } from "./harness.mjs";
+import { serve, launch, openPage, screenshot, sdlab, sdlabStdin } from "./harness.mjs";
 
 let server, browser;
 before(async () => {
@@ -69,4 +69,31 @@ test("a broken link shows its error, keeps the raw text and falls back to defaul
     assert.deepEqual(problems, []);
     await page.close();
   }
+});
+
+test("a link whose fault names a node that does not exist opens the defaults with the bad-link box", async () => {
+  const spec = '{"version":1,"system":"distributed-lock","faults":[{"at_ms":100,"kind":"crash","node":"ghost"}]}';
+  const link = sdlabStdin(["link", "encode"], spec).trim();
+  const { page, problems } = await openPage(browser, `${server.url}#/s/distributed-lock?${link}`);
+  await page.waitForSelector('[data-testid="link-error"]');
+  assert.match(await page.textContent('[data-testid="link-error"]'), /ghost/);
+  assert.equal(await page.inputValue('[data-testid="raw-link"]'), link);
+  assert.ok(await page.$('[data-testid="play-toggle"]'), "the default scenario is still playable");
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("in-bounds parameters keep the page: two workers get their own default pauses", async () => {
+  const { page, problems } = await openPage(browser, `${server.url}#/s/distributed-lock`);
+  await page.waitForSelector('[data-testid="play-toggle"]');
+  await page.fill('input[data-param="workers"]', "2");
+  await page.dispatchEvent('input[data-param="workers"]', "change");
+  await page.waitForFunction(() => location.hash.includes("?v1."));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="topology"] [data-node]').length > 0);
+  assert.equal(await page.$('[data-testid="link-error"]'), null, "no bad-link box");
+  assert.equal(await page.$('[data-testid="not-found"]'), null, "no full-page error");
+  const nodes = await page.$$eval('[data-testid="topology"] [data-node]', (els) => els.map((e) => e.dataset.node));
+  assert.ok(!nodes.includes("worker-2"), `two workers only: ${nodes}`);
+  assert.deepEqual(problems, []);
+  await page.close();
 });

@@ -91,3 +91,11 @@ export function sdlab(args) {
   }
   return JSON.parse(out);
 }
+
+/** Runs the native CLI with `input` on stdin and returns what it prints. */
+export function sdlabStdin(args, input) {
+  const bin = join(ROOT, "target", "release", "sdlab");
+  const cmd = existsSync(bin) ? bin : "cargo";
+  const full = existsSync(bin) ? args : ["run", "--quiet", "--release", "-p", "sdlab-cli", "--", ...args];
+  return execFileSync(cmd, full, { cwd: ROOT, encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
+}
