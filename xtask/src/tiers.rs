@@ -66,7 +66,8 @@ fn sweeps(full: bool) -> Result<(), String> {
 /// build (then review the diff: every changed row is a changed trace).
 pub fn golden(args: &[String]) -> Result<(), String> {
     if args.iter().any(|a| a == "--bless") {
-        let mut c = cmd("cargo", &["test", "-p", "sdlab-core", "--test", "golden", "bless", "--", "--ignored", "--exact"]);
+        let mut c =
+            cmd("cargo", &["test", "-p", "sdlab-core", "--test", "golden", "bless", "--", "--ignored", "--exact"]);
         c.env("SDLAB_BLESS", "1");
         run(c)?;
     }

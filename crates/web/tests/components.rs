@@ -74,7 +74,8 @@ async fn link_with_a_fault_on_a_ghost_node_shows_the_bad_link_box() {
     let props = sdlab_web::pages::system::Props { id: def.id.to_string(), link: Some(link.clone()) };
     yew::Renderer::<sdlab_web::pages::system::SystemPage>::with_root_and_props(root.clone(), props).render();
     settle().await;
-    let err = root.query_selector("[data-testid=link-error]").unwrap().expect("the bad-link box").text_content().unwrap();
+    let err =
+        root.query_selector("[data-testid=link-error]").unwrap().expect("the bad-link box").text_content().unwrap();
     assert!(err.contains("ghost"), "{err}");
     let raw: web_sys::HtmlTextAreaElement =
         root.query_selector("[data-testid=raw-link]").unwrap().unwrap().dyn_into().unwrap();

@@ -1,6 +1,6 @@
 //! The outcome of a run and of a seed sweep: [`run_validated`] runs a validated scenario
-//! to its end and reports hash, metrics and check verdicts (adding `event-budget` when the
-//! budget cut it short); [`explore`] sweeps seeds, optionally with a swarm fault plan per
+//! to its end and reports hash, metrics and check verdicts (`Simulation::checks` adds
+//! `event-budget` when the budget cut the run short, for the page and the CLI alike); [`explore`] sweeps seeds, optionally with a swarm fault plan per
 //! seed. Neither needs the catalog: a validated scenario carries its system's definition.
 
 use super::def::BuildOptions;
@@ -41,16 +41,7 @@ pub fn hash_hex(h: u64) -> String {
 pub fn run_validated(scenario: &Scenario, opts: &BuildOptions) -> Result<RunReport, ScenarioError> {
     let mut sim = scenario.build(opts).map_err(|e| ScenarioError::Invalid(e.0))?;
     let stop = sim.run_to_end();
-    let mut checks = sim.checks();
-    if stop == Stop::Budget {
-        checks.push(CheckResult {
-            name: "event-budget".into(),
-            ok: false,
-            detail: format!("the run used its whole budget of {} events and was cut short", sim.events()),
-            samples: 1,
-            violation: None,
-        });
-    }
+    let checks = sim.checks();
     Ok(RunReport {
         system: scenario.def.id.to_string(),
         strategy: scenario.strategy.id.to_string(),

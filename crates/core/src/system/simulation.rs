@@ -92,7 +92,11 @@ impl<A: Actor> Simulation for Run<A> {
         &self.world.metrics
     }
     fn checks(&self) -> Vec<CheckResult> {
-        self.world.checks().results()
+        let mut results = self.world.checks().results();
+        if self.world.stopped() == Some(Stop::Budget) {
+            results.push(budget_verdict(self.world.events()));
+        }
+        results
     }
     fn topology(&self) -> Topology {
         topology_of(&self.world)
@@ -120,6 +124,18 @@ impl<A: Actor> Simulation for Run<A> {
     }
     fn snapshot(&self) -> Box<dyn Simulation> {
         Box::new(self.clone())
+    }
+}
+
+/// The verdict a run cut short by its event budget carries beside the system's checks, so
+/// the page and the CLI say the same thing: the run did not finish, so it proves nothing.
+pub fn budget_verdict(events: u64) -> CheckResult {
+    CheckResult {
+        name: "event-budget".into(),
+        ok: false,
+        detail: format!("the run used its whole budget of {events} events and was cut short"),
+        samples: 1,
+        violation: None,
     }
 }
 

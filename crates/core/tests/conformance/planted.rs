@@ -126,7 +126,11 @@ fn build(s: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>, Build
     let until = SimTime::from_ms(s.workload.duration_ms);
     let mut nodes: Vec<NodeSpec<Node>> = (0..clients)
         .map(|i| {
-            NodeSpec::new(format!("client-{i}"), "client", Node::Client(Client { server: clients, jitter_ms, until, sent: 0 }))
+            NodeSpec::new(
+                format!("client-{i}"),
+                "client",
+                Node::Client(Client { server: clients, jitter_ms, until, sent: 0 }),
+            )
         })
         .collect();
     nodes.push(NodeSpec::new("server", "server", Node::Server(Server)));

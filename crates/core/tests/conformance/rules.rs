@@ -27,7 +27,8 @@ pub type Findings = Vec<String>;
 pub fn scenario(def: &'static SystemDef, strategy: &StrategyDef) -> Scenario {
     let mut spec = def.default_spec();
     spec.strategy = Some(strategy.id.to_string());
-    Scenario::validate(def, &spec).unwrap_or_else(|e| panic!("{}/{}: default scenario invalid: {e}", def.id, strategy.id))
+    Scenario::validate(def, &spec)
+        .unwrap_or_else(|e| panic!("{}/{}: default scenario invalid: {e}", def.id, strategy.id))
 }
 
 fn run(s: &Scenario) -> Result<RunReport, String> {
@@ -54,7 +55,9 @@ pub fn determinism(def: &'static SystemDef) -> (Findings, Vec<(&'static Strategy
         }
         match sdlab_core::run::open_link(&a.link).map_err(|e| e.to_string()).and_then(|s| run(&s)) {
             Ok(r) if r.trace_hash == a.trace_hash => {}
-            Ok(r) => bad.push(format!("{}: replaying the run's own link gives {} not {}", st.id, r.trace_hash, a.trace_hash)),
+            Ok(r) => {
+                bad.push(format!("{}: replaying the run's own link gives {} not {}", st.id, r.trace_hash, a.trace_hash))
+            }
             Err(e) => bad.push(format!("{}: the run's own link does not open: {e}", st.id)),
         }
         if let Some(h) = resumed_hash(&s, a.events) {
@@ -69,7 +72,10 @@ pub fn determinism(def: &'static SystemDef) -> (Findings, Vec<(&'static Strategy
         let mut other = s.clone();
         other.seed += 1;
         if run(&other).is_ok_and(|c| c.trace_hash == a.trace_hash) {
-            bad.push(format!("{}: seed {} and {} give the same trace: the seed decides nothing", st.id, s.seed, other.seed));
+            bad.push(format!(
+                "{}: seed {} and {} give the same trace: the seed decides nothing",
+                st.id, s.seed, other.seed
+            ));
         }
         reports.push((st, a));
     }
@@ -111,7 +117,10 @@ pub fn shape(def: &'static SystemDef, reports: &[(&'static StrategyDef, RunRepor
             }
         }
         if r.checks.iter().any(|c| c.name == "event-budget") || r.events > MAX_DEFAULT_EVENTS {
-            bad.push(format!("{}: the default scenario takes {} events (at most {MAX_DEFAULT_EVENTS})", st.id, r.events));
+            bad.push(format!(
+                "{}: the default scenario takes {} events (at most {MAX_DEFAULT_EVENTS})",
+                st.id, r.events
+            ));
         }
     }
     for (name, n) in samples {
@@ -145,7 +154,9 @@ pub fn show_me(def: &'static SystemDef) -> (Findings, Vec<String>) {
         let (json, claim) = show_me::split(rest);
         let short: String = json.chars().take(90).collect();
         let Some(claim) = claim else {
-            bad.push(format!("Show me {short}…: states no outcome (add `=> fails CHECK`, `=> holds CHECK` or `=> all hold`)"));
+            bad.push(format!(
+                "Show me {short}…: states no outcome (add `=> fails CHECK`, `=> holds CHECK` or `=> all hold`)"
+            ));
             continue;
         };
         let claim = match Claim::parse(claim) {
@@ -212,7 +223,10 @@ pub fn failability(def: &'static SystemDef, shown_failing: &[String]) -> Finding
     for st in def.strategies.iter().filter(|s| !s.robust) {
         let found = caught(def, st, NAIVE_SEEDS);
         if found.is_empty() {
-            bad.push(format!("{}: naive, but no check failed in {NAIVE_SEEDS} seeds plain or with swarm faults", st.id));
+            bad.push(format!(
+                "{}: naive, but no check failed in {NAIVE_SEEDS} seeds plain or with swarm faults",
+                st.id
+            ));
         }
         failed.extend(found.into_iter().map(|(c, _)| c));
     }
@@ -239,10 +253,16 @@ pub fn bounds(def: &'static SystemDef) -> Findings {
                 vec![ParamValue::Int(min), ParamValue::Int(max)],
             ),
             ParamKind::Float { min, max, .. } => (
-                vec![ParamValue::Float(min - 1.0 - (max - min)), ParamValue::Float(max + 1.0), ParamValue::Float(f64::NAN)],
+                vec![
+                    ParamValue::Float(min - 1.0 - (max - min)),
+                    ParamValue::Float(max + 1.0),
+                    ParamValue::Float(f64::NAN),
+                ],
                 vec![ParamValue::Float(min), ParamValue::Float(max)],
             ),
-            ParamKind::Bool { .. } => (vec![ParamValue::Text("maybe".into())], vec![ParamValue::Bool(false), ParamValue::Bool(true)]),
+            ParamKind::Bool { .. } => {
+                (vec![ParamValue::Text("maybe".into())], vec![ParamValue::Bool(false), ParamValue::Bool(true)])
+            }
             ParamKind::Choice { options, .. } => (
                 vec![ParamValue::Text("no-such-option".into()), ParamValue::Int(1)],
                 options.iter().map(|o| ParamValue::Text(o.to_string())).collect(),
@@ -252,7 +272,9 @@ pub fn bounds(def: &'static SystemDef) -> Findings {
             let given = BTreeMap::from([(p.key.to_string(), v.clone())]);
             match Params::resolve(def.params, &given) {
                 Ok(_) => bad.push(format!("parameter `{}` accepts {v}, outside its bounds", p.key)),
-                Err(e) if !e.contains(p.key) => bad.push(format!("parameter `{}` = {v}: the error does not name it: {e}", p.key)),
+                Err(e) if !e.contains(p.key) => {
+                    bad.push(format!("parameter `{}` = {v}: the error does not name it: {e}", p.key))
+                }
                 Err(_) => {}
             }
         }

@@ -39,7 +39,11 @@ fn robust_strategies_pass_every_seed_plain_and_with_swarm_faults() {
         }
     }
     let seeds = seeds_per_pair(jobs.len() as u64);
-    eprintln!("sweeps: {} robust (strategy, mode) pairs × {seeds} seeds = {} runs", jobs.len(), jobs.len() as u64 * seeds);
+    eprintln!(
+        "sweeps: {} robust (strategy, mode) pairs × {seeds} seeds = {} runs",
+        jobs.len(),
+        jobs.len() as u64 * seeds
+    );
     let next = AtomicUsize::new(0);
     let bad = Mutex::new(Vec::new());
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
