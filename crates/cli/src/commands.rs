@@ -204,7 +204,8 @@ pub fn link_encode() -> Result<u8, String> {
     std::io::stdin().read_to_string(&mut text).map_err(|e| format!("reading stdin: {e}"))?;
     let spec = link::parse_json(&text).map_err(|e| e.to_string())?;
     sdlab_core::run::open(&spec).map_err(|e| e.to_string())?;
-    println!("{}", link::encode(&spec));
+    // Refuse what `link decode` and the page would refuse, in the same words.
+    println!("{}", link::try_encode(&spec).map_err(|e| e.to_string())?);
     Ok(0)
 }
 

@@ -103,7 +103,7 @@ fn explore_reports_violations_with_links() {
     let r = json(&out);
     assert_eq!(r["seeds_run"], 5);
     let v = &r["violations"][0];
-    assert!(v["seed"].is_u64() && v["check"].is_string() && v["link"].as_str().unwrap().starts_with("v1."));
+    assert!(v["seed"].is_u64() && v["check"].is_string() && v["link"].as_str().unwrap().starts_with("v2."));
     let out =
         sdlab(&["explore", "--system", id, "--strategy", &naive, "--seeds", "4", "--swarm", "--jobs", "1", "--json"]);
     let one = json(&out);
@@ -124,7 +124,7 @@ fn link_encode_and_decode_round_trip() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let link = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    assert!(link.starts_with("v1."));
+    assert!(link.starts_with("v2."));
     let back = json(&sdlab(&["link", "decode", &link]));
     assert_eq!(back["system"], "url-shortener");
     assert_eq!(back["seed"], 9);

@@ -131,7 +131,8 @@ fn a_deflate_bomb_is_refused_before_it_expands() {
 fn every_error_reads_well() {
     let cases = [
         ("", "the link holds no scenario"),
-        ("v2.abc", "the link starts with \"v2\", which this version of sdlab does not know (expected \"v1.\"); it may come from a newer sdlab"),
+        ("v3.abc", "the link starts with \"v3\", which this version of sdlab does not know (expected \"v2.\" or \"v1.\"); it may come from a newer sdlab"),
+        ("v2.abc", "the link is damaged: its checksum does not match (was a character changed, added or cut?)"),
         ("v1.ab$c", "the link is damaged: character 5 is not valid base64url (was it cut or edited?)"),
         ("v1.AAAA", "the link is damaged: its compressed data does not decode (was it cut short?)"),
     ];
@@ -169,4 +170,54 @@ fn old_versionless_specs_still_open() {
 fn full_urls_are_accepted() {
     let l = link::encode(&ScenarioSpec::for_system("x"));
     assert_eq!(link::decode(&format!("http://127.0.0.1:8080/#/s/x?{l}")).unwrap().system, "x");
+}
+
+/// Hardening item 8: every one-character edit of a link — a change, a deletion, an
+/// appended character — is refused, where a v1 link let some through as a different
+/// scenario (`id_space` 2048 became 2058).
+#[test]
+fn every_single_character_edit_is_caught_by_the_checksum() {
+    let spec = link::parse_json(
+        r#"{"version":1,"system":"url-shortener","strategy":"random","params":{"id_space":2048},"seed":1}"#,
+    )
+    .unwrap();
+    let good = link::encode(&spec);
+    assert!(good.starts_with("v2."));
+    assert_eq!(link::decode(&good).unwrap(), spec);
+    let alphabet: Vec<char> = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".chars().collect();
+    let mut tried = 0;
+    for (i, c) in good.char_indices().skip(3) {
+        for &r in alphabet.iter().filter(|&&r| r != c).step_by(7) {
+            let mut edited = good.clone();
+            edited.replace_range(i..i + c.len_utf8(), &r.to_string());
+            tried += 1;
+            if let Ok(other) = link::decode(&edited) {
+                panic!("edit at {i} ({c} -> {r}) decoded silently: {other:?}");
+            }
+        }
+        let mut cut = good.clone();
+        cut.remove(i);
+        assert!(link::decode(&cut).is_err(), "deleting character {i} went unnoticed");
+    }
+    for extra in ["A", "-", "xyz"] {
+        assert!(link::decode(&format!("{good}{extra}")).is_err(), "appended {extra:?} went unnoticed");
+    }
+    assert!(tried > 300, "{tried}");
+}
+
+/// Hardening item 7: encoding refuses what decoding would refuse, with the same words.
+#[test]
+fn encoding_refuses_what_decoding_refuses() {
+    let names: Vec<String> = (0..256).map(|i| format!("node-with-a-long-name-{i:03}")).collect();
+    let fault = sdlab_core::sim::fault::TimedFault {
+        at_ms: 10,
+        fault: sdlab_core::sim::fault::Fault::Partition { a: names.clone(), b: names, one_way: false },
+    };
+    let mut spec = ScenarioSpec::for_system("distributed-lock");
+    spec.faults = vec![fault; 64];
+    let err = link::try_encode(&spec).unwrap_err();
+    let forced = link::encode(&spec);
+    assert_eq!(link::decode(&forced).unwrap_err().to_string(), err.to_string());
+    let small = ScenarioSpec::for_system("distributed-lock");
+    assert_eq!(link::decode(&link::try_encode(&small).unwrap()).unwrap(), small);
 }

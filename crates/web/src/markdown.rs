@@ -467,7 +467,7 @@ mod tests {
                 match show_me(json) {
                     ShowMe::Ready { system, href, .. } => {
                         assert_eq!(system, def.id);
-                        assert!(href.starts_with(&format!("#/s/{}?v1.", def.id)), "{href}");
+                        assert!(href.starts_with(&format!("#/s/{}?v2.", def.id)), "{href}");
                     }
                     ShowMe::Broken { reason } => panic!("{}: {reason}", def.id),
                 }

@@ -1,7 +1,11 @@
 //! The link codec: `ScenarioSpec` ⇄ a short URL-safe string.
 //!
-//! Format: `v1.` + base64url (no padding) of raw DEFLATE of the spec's JSON. The prefix
-//! names the *codec* version so a future codec can change the container without
+//! Format: `v2.` + base64url (no padding) of raw DEFLATE of the spec's JSON + `.` + a
+//! six-character checksum (base64url of the top 32 bits of the FNV-1a 64 hash of
+//! everything before the last dot). The checksum turns a mistyped or truncated link into a
+//! clear error instead of a silently different scenario (a deflate stream survives many
+//! one-character edits). `v1.` links — the same without the checksum — still decode. The
+//! prefix names the *codec* version so a future codec can change the container without
 //! ambiguity; the spec inside carries its own schema version. Decoding is defensive in
 //! layers, each with a hard cap applied before any work: link length, then decoded bytes,
 //! then inflated bytes (`decompress_to_vec_with_limit`), then JSON (serde_json's recursion
@@ -17,7 +21,10 @@ use std::fmt;
 pub const MAX_LINK_CHARS: usize = 8_192;
 /// Most bytes a link may inflate to.
 pub const MAX_JSON_BYTES: usize = 64 * 1024;
-const PREFIX: &str = "v1.";
+const PREFIX: &str = "v2.";
+/// The first codec: no checksum. Still decoded, never written.
+const PREFIX_V1: &str = "v1.";
+const CHECKSUM_CHARS: usize = 6;
 
 /// Everything that can be wrong with a link, each with a message a user can act on.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,6 +38,7 @@ pub enum LinkError {
     NotUtf8,
     NotJson { line: usize, column: usize, reason: String },
     TooNew { version: u32 },
+    Checksum,
 }
 
 impl fmt::Display for LinkError {
@@ -42,7 +50,7 @@ impl fmt::Display for LinkError {
             }
             LinkError::UnknownCodec { prefix } => write!(
                 f,
-                "the link starts with {prefix:?}, which this version of sdlab does not know (expected \"v1.\"); it may come from a newer sdlab"
+                "the link starts with {prefix:?}, which this version of sdlab does not know (expected \"v2.\" or \"v1.\"); it may come from a newer sdlab"
             ),
             LinkError::NotBase64 { at } => {
                 write!(f, "the link is damaged: character {at} is not valid base64url (was it cut or edited?)")
@@ -54,6 +62,9 @@ impl fmt::Display for LinkError {
             LinkError::NotJson { line, column, reason } => {
                 write!(f, "the link's scenario is not valid (line {line}, column {column}): {reason}")
             }
+            LinkError::Checksum => {
+                write!(f, "the link is damaged: its checksum does not match (was a character changed, added or cut?)")
+            }
             LinkError::TooNew { version } => write!(
                 f,
                 "the scenario has version {version}, newer than this sdlab understands ({SPEC_VERSION}); update sdlab to open it"
@@ -64,15 +75,47 @@ impl fmt::Display for LinkError {
 
 impl std::error::Error for LinkError {}
 
-/// Encodes a spec as a link.
+/// Encodes a spec as a link. Use [`try_encode`] where the spec may be larger than a link
+/// can carry (decoding would refuse the result).
 pub fn encode(spec: &ScenarioSpec) -> String {
+    seal(spec.to_json().as_bytes())
+}
+
+/// Encodes a spec, refusing — with the very message decoding would give — a scenario whose
+/// JSON or link is past the caps [`decode`] enforces.
+pub fn try_encode(spec: &ScenarioSpec) -> Result<String, LinkError> {
+    // In the order `decode` checks: the link's length first, then what it expands to.
     let json = spec.to_json();
-    let packed = miniz_oxide::deflate::compress_to_vec(json.as_bytes(), 9);
-    format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(packed))
+    let link = seal(json.as_bytes());
+    if link.len() > MAX_LINK_CHARS {
+        return Err(LinkError::TooLong { chars: link.chars().count() });
+    }
+    if json.len() > MAX_JSON_BYTES {
+        return Err(LinkError::TooBig);
+    }
+    Ok(link)
+}
+
+fn seal(json: &[u8]) -> String {
+    let packed = miniz_oxide::deflate::compress_to_vec(json, 9);
+    let body = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(packed));
+    let sum = checksum(&body);
+    format!("{body}.{sum}")
+}
+
+/// FNV-1a 64 (Fowler, Noll, Vo; offset basis 0xcbf29ce484222325, prime 0x100000001b3) of
+/// the text, its top 32 bits as six base64url characters.
+fn checksum(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    URL_SAFE_NO_PAD.encode(((h >> 32) as u32).to_be_bytes())
 }
 
 /// Decodes a link (or a full URL whose query is a link) into a spec, without validating
-/// it against the catalog.
+/// it against a system.
 pub fn decode(link: &str) -> Result<ScenarioSpec, LinkError> {
     let link = strip_url(link.trim());
     if link.is_empty() {
@@ -81,12 +124,20 @@ pub fn decode(link: &str) -> Result<ScenarioSpec, LinkError> {
     if link.len() > MAX_LINK_CHARS {
         return Err(LinkError::TooLong { chars: link.chars().count() });
     }
-    let Some(body) = link.strip_prefix(PREFIX) else {
+    let (prefix, body) = if let Some(rest) = link.strip_prefix(PREFIX) {
+        let Some((body, sum)) = rest.rsplit_once('.') else { return Err(LinkError::Checksum) };
+        if sum.len() != CHECKSUM_CHARS || checksum(&link[..PREFIX.len() + body.len()]) != sum {
+            return Err(LinkError::Checksum);
+        }
+        (PREFIX, body)
+    } else if let Some(body) = link.strip_prefix(PREFIX_V1) {
+        (PREFIX_V1, body)
+    } else {
         let prefix: String = link.chars().take_while(|c| *c != '.').take(12).collect();
         return Err(LinkError::UnknownCodec { prefix });
     };
     if let Some(at) = body.bytes().position(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_')) {
-        return Err(LinkError::NotBase64 { at: at + PREFIX.len() });
+        return Err(LinkError::NotBase64 { at: at + prefix.len() });
     }
     let packed = URL_SAFE_NO_PAD.decode(body).map_err(|_| LinkError::NotBase64 { at: link.len() })?;
     let json =
