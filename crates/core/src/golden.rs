@@ -31,11 +31,11 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("distributed-cache", "consistent", 1, "b94796191a760449"),
     ("distributed-cache", "rendezvous", 1, "45b0ed494bb276b5"),
     ("distributed-cache", "jump", 1, "8bad70264a08b23f"),
-    ("distributed-lock", "setnx-blind-del", 1, "0f428ecb2393e818"),
-    ("distributed-lock", "token-release", 1, "9bc60738713d51c1"),
-    ("distributed-lock", "fencing", 1, "69fac1cc80b9caeb"),
-    ("distributed-lock", "redlock", 1, "d37ee20e2e02a0cb"),
-    ("distributed-lock", "consensus", 1, "42c041073547c5f0"),
+    ("distributed-lock", "setnx-blind-del", 1, "2c84f949525d492f"),
+    ("distributed-lock", "token-release", 1, "091108a663e84bcd"),
+    ("distributed-lock", "fencing", 1, "12b5ab09733f50ae"),
+    ("distributed-lock", "redlock", 1, "3674d15b292ad2bd"),
+    ("distributed-lock", "consensus", 1, "3811db9027cd1619"),
 ];
 
 /// The kernel benchmark world (8 nodes, window 4, 200 ms) per seed.

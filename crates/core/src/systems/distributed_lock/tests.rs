@@ -309,3 +309,42 @@ fn redlock_breaks_under_clock_jumps_alone() {
     eprintln!("redlock fails under clock jumps alone for seeds {failing_seeds:?}");
     assert!(failing_seeds.len() >= 3, "{failing_seeds:?}");
 }
+
+#[test]
+fn the_default_plan_runs_with_every_parameter_at_its_bounds() {
+    use crate::scenario::params::ParamValue;
+    let defaults = Params::defaults(PARAMS);
+    let short = WorkloadSpec { duration_ms: 2_500, ..default_workload(&defaults) };
+    for st in STRATEGIES {
+        for p in PARAMS {
+            let bounds = match p.kind {
+                ParamKind::Int { min, max, .. } => [ParamValue::Int(min), ParamValue::Int(max)],
+                ParamKind::Bool { .. } => [ParamValue::Bool(false), ParamValue::Bool(true)],
+                _ => panic!("{}: a kind this test does not cover", p.key),
+            };
+            for v in bounds {
+                // As `sdlab run --set key=value` builds it: the default spec, then the value.
+                let mut spec = DEF.default_spec();
+                spec.strategy = Some(st.id.into());
+                spec.params.insert(p.key.into(), v.clone());
+                spec.workload = Some(short.clone());
+                let s = Scenario::from_spec(&spec).unwrap_or_else(|e| panic!("{} {}={v}: {e}", st.id, p.key));
+                // The plan the parameters themselves give pauses existing workers for gc_pause_ms.
+                let own = default_faults(&s.params);
+                let workers: Vec<String> = (0..s.params.int("workers")).map(|i| format!("worker-{i}")).collect();
+                for f in &own {
+                    let Fault::Pause { node, for_ms } = &f.fault else { panic!("{f:?}") };
+                    assert!(workers.contains(node), "{node}");
+                    assert_eq!(*for_ms, s.params.int("gc_pause_ms") as u64);
+                }
+                for faults in [spec.faults.clone(), own] {
+                    let mut s = s.clone();
+                    s.faults = faults;
+                    let r = run_validated(&s, &BuildOptions { budget: 3_000_000, ..BuildOptions::default() })
+                        .unwrap_or_else(|e| panic!("{} {}={v}: {e}", st.id, p.key));
+                    assert!(r.events > 0, "{} {}={v}", st.id, p.key);
+                }
+            }
+        }
+    }
+}
