@@ -31,11 +31,11 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("distributed-cache", "consistent", 1, "b94796191a760449"),
     ("distributed-cache", "rendezvous", 1, "45b0ed494bb276b5"),
     ("distributed-cache", "jump", 1, "8bad70264a08b23f"),
-    ("distributed-lock", "setnx-blind-del", 1, "2c84f949525d492f"),
-    ("distributed-lock", "token-release", 1, "091108a663e84bcd"),
-    ("distributed-lock", "fencing", 1, "12b5ab09733f50ae"),
-    ("distributed-lock", "redlock", 1, "3674d15b292ad2bd"),
-    ("distributed-lock", "consensus", 1, "3811db9027cd1619"),
+    ("distributed-lock", "setnx-blind-del", 1, "86678cdda87222f5"),
+    ("distributed-lock", "token-release", 1, "1cb4d1f93f65d0aa"),
+    ("distributed-lock", "fencing", 1, "d5c508167afa4dd4"),
+    ("distributed-lock", "redlock", 1, "0f832152e02003fa"),
+    ("distributed-lock", "consensus", 1, "30730826d9bff130"),
 ];
 
 /// The kernel benchmark world (8 nodes, window 4, 200 ms) per seed.
