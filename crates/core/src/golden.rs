@@ -32,11 +32,11 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("distributed-cache", "consistent", 1, "b94796191a760449"),
     ("distributed-cache", "rendezvous", 1, "45b0ed494bb276b5"),
     ("distributed-cache", "jump", 1, "8bad70264a08b23f"),
-    ("distributed-lock", "setnx-blind-del", 1, "0f428ecb2393e818"),
-    ("distributed-lock", "token-release", 1, "9bc60738713d51c1"),
-    ("distributed-lock", "fencing", 1, "69fac1cc80b9caeb"),
-    ("distributed-lock", "redlock", 1, "d37ee20e2e02a0cb"),
-    ("distributed-lock", "consensus", 1, "42c041073547c5f0"),
+    ("distributed-lock", "setnx-blind-del", 1, "86678cdda87222f5"),
+    ("distributed-lock", "token-release", 1, "1cb4d1f93f65d0aa"),
+    ("distributed-lock", "fencing", 1, "d5c508167afa4dd4"),
+    ("distributed-lock", "redlock", 1, "0f832152e02003fa"),
+    ("distributed-lock", "consensus", 1, "30730826d9bff130"),
     // golden:end
 ];
 

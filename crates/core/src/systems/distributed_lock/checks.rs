@@ -1,15 +1,29 @@
-//! The four properties of a lock that protects a read-modify-write, each fed by the
-//! workers' and the storage's observations:
+//! The four properties of a lock that protects a read-modify-write. Each is judged from a
+//! record the check keeps itself, built from observations made where the facts arise, and
+//! never from the rule the design enforces: a check that re-ran the storage's token
+//! comparison would pass by construction for exactly the designs that use tokens.
 //!
-//! - `no-stale-write` (safety): once the storage has served an access under some lease, it
-//!   never accepts a write under an earlier lease. That is the lost update a lock exists to
-//!   prevent: the later holder's read-modify-write was interleaved with the old holder's
-//!   write. (A write from an old holder that lands *before* the new holder touched the
-//!   storage is harmless: it is simply ordered first.) "Earlier" is ghost order: the token
-//!   when the strategy has one, otherwise the true instant the lock was granted.
-//! - `single-holder` (safety): no token is granted twice, to two workers or two attempts.
-//! - `tokens-increase` (safety): the tokens (or, without tokens, grant order) of accepted
-//!   writes strictly increase.
+//! - `no-stale-write` (safety) is the lost update, judged from the storage's history
+//!   alone. The check keeps a twin of the stored counter, advanced only by accepted
+//!   writes. A worker writes the value it read plus one, so an accepted write of `v` was
+//!   computed from `v − 1`; if the twin holds anything else, another accepted write landed
+//!   between that read and this write, and this write erases it. Tokens play no part, so
+//!   the verdict means the same for every strategy. (A network-duplicated write of the
+//!   same lease landing straight after the original changes nothing and is skipped.)
+//! - `single-holder` (safety) is mutual exclusion in true time. A worker holds the lock
+//!   from the instant it receives the grant until the earliest of: the end of its
+//!   critical section, its lease running out (the instant its acquire request left plus
+//!   the TTL, the most any strategy's lease promises), or a crash of the worker in the
+//!   scenario's plan. Under a fenced strategy a hold also ends when a grant with a higher
+//!   token is made after its own: from then on the storage can refuse the old holder,
+//!   and a write it still lands first is merely ordered first. Two holds of different
+//!   leases that overlap break the property, whichever strategy made them. A paused worker
+//!   still holds: a pause delays what it does, it does not stop it.
+//! - `tokens-increase` (safety): accepted writes come in the order in which the lock
+//!   service granted their leases, as the check recorded those grants when they were made
+//!   (true time), not as the storage compared the tokens. With sound tokens the two orders
+//!   agree; a counter that restarts from zero re-issues old tokens to new leases, and the
+//!   orders part.
 //! - `progress` (liveness): once the last fault of the plan is over, the lock is granted and
 //!   a write accepted again within a grace period.
 
@@ -18,18 +32,17 @@ use crate::check::{Property, RunEnd};
 use crate::sim::time::SimTime;
 use std::collections::BTreeMap;
 
-fn describe_order(order: u64, token: u64) -> String {
-    if token > 0 {
-        format!("token {token}")
-    } else {
-        format!("lease granted at {}", SimTime(order))
-    }
+fn name(names: &[String], id: u32) -> String {
+    names.get(id as usize).cloned().unwrap_or_else(|| format!("#{id}"))
 }
 
+/// The lost-update check: a twin of the storage's counter, built from accepted writes.
 #[derive(Clone, Default)]
 pub struct NoStaleWrite {
-    /// The latest lease the storage has served: (order, lease, token).
-    latest: Option<(u64, Lease, u64)>,
+    /// The counter as the accepted writes so far left it.
+    twin: u64,
+    /// Who wrote it last.
+    last_writer: Option<Lease>,
     writes: u64,
     names: Vec<String>,
 }
@@ -40,59 +53,92 @@ impl NoStaleWrite {
     }
 }
 
-fn name(names: &[String], id: u32) -> String {
-    names.get(id as usize).cloned().unwrap_or_else(|| format!("#{id}"))
-}
-
 impl Property<Obs> for NoStaleWrite {
     fn name(&self) -> &'static str {
         "no-stale-write"
     }
     fn observe(&mut self, _at: SimTime, obs: &Obs) -> Option<String> {
-        let Obs::Access { lease, order, token, write, accepted: true } = *obs else {
+        let Obs::Access { lease, write: true, accepted: true, value, .. } = *obs else {
             return None;
         };
-        let mut bad = None;
-        if write {
-            self.writes += 1;
-            if let Some((o, l, t)) = self.latest {
-                if order < o && l != lease {
-                    bad = Some(format!(
-                        "storage accepted a write from {} ({}) after serving {} under a later lease ({})",
-                        name(&self.names, lease.worker),
-                        describe_order(order, token),
-                        name(&self.names, l.worker),
-                        describe_order(o, t)
-                    ));
-                }
-            }
+        self.writes += 1;
+        if value == self.twin && self.last_writer == Some(lease) {
+            return None;
         }
-        if self.latest.is_none_or(|(o, _, _)| order > o) {
-            self.latest = Some((order, lease, token));
-        }
+        let basis = value.saturating_sub(1);
+        let bad = (basis != self.twin).then(|| {
+            let overwritten = match self.last_writer {
+                Some(l) => format!("{}'s {}", name(&self.names, l.worker), self.twin),
+                None => format!("the initial {}", self.twin),
+            };
+            // Each accepted write adds one, so the gap counts the erased updates (when the
+            // counter had already gone backwards, the gap says nothing: at least one).
+            let lost = match self.twin.saturating_sub(basis) {
+                0 | 1 => "update lost".to_string(),
+                n => format!("{n} updates lost"),
+            };
+            format!(
+                "{} wrote {value} computed from {basis}, overwriting {overwritten} ({lost})",
+                name(&self.names, lease.worker)
+            )
+        });
+        self.twin = value;
+        self.last_writer = Some(lease);
         bad
     }
     fn samples(&self) -> u64 {
         self.writes
     }
     fn summary(&self) -> String {
-        format!("{} accepted writes, none under a superseded lease", self.writes)
+        format!("{} accepted writes, each computed from the value the one before it left", self.writes)
     }
     fn clone_box(&self) -> Box<dyn Property<Obs>> {
         Box::new(self.clone())
     }
 }
 
+/// One stretch in which a worker held the lock.
+#[derive(Clone, Debug)]
+struct Hold {
+    lease: Lease,
+    token: u64,
+    start: SimTime,
+    /// The earliest end known so far: lease expiry, the worker's crash, a higher grant.
+    until: SimTime,
+}
+
+/// Mutual exclusion in true time, for every strategy.
 #[derive(Clone, Default)]
 pub struct SingleHolder {
-    by_token: BTreeMap<u64, Lease>,
-    grants: u64,
+    /// Holds that may still be live.
+    holds: Vec<Hold>,
+    /// Every grant that carried a token, in the order made: (when, token).
+    grants: Vec<(SimTime, u64)>,
+    /// Where each lease's first grant sits in `grants` (a Raft leader replaying its log
+    /// reports old grants again; they are not new grants).
+    granted: BTreeMap<Lease, usize>,
+    /// The first lease each token was granted to (a second lease means it was re-issued).
+    first_with: BTreeMap<u64, Lease>,
+    /// Crash instants from the scenario's plan, per worker id.
+    crashes: Vec<Vec<SimTime>>,
+    held: u64,
     names: Vec<String>,
 }
 
 impl SingleHolder {
-    pub fn new(names: Vec<String>) -> SingleHolder {
-        SingleHolder { names, ..SingleHolder::default() }
+    /// `crashes[w]`: when the plan crashes worker `w` (the property cannot see faults, and
+    /// a crashed holder stops acting at once).
+    pub fn new(names: Vec<String>, crashes: Vec<Vec<SimTime>>) -> SingleHolder {
+        SingleHolder { names, crashes, ..SingleHolder::default() }
+    }
+
+    fn who(&self, lease: Lease, token: u64) -> String {
+        let w = name(&self.names, lease.worker);
+        if token > 0 {
+            format!("{w} (token {token})")
+        } else {
+            w
+        }
     }
 }
 
@@ -100,56 +146,132 @@ impl Property<Obs> for SingleHolder {
     fn name(&self) -> &'static str {
         "single-holder"
     }
-    fn observe(&mut self, _at: SimTime, obs: &Obs) -> Option<String> {
-        let Obs::Granted { lease, token } = *obs else {
-            return None;
-        };
-        self.grants += 1;
-        if token == 0 {
-            return None;
-        }
-        match self.by_token.insert(token, lease) {
-            Some(prev) if prev != lease => Some(format!(
-                "token {token} granted to {} and again to {}",
-                name(&self.names, prev.worker),
-                name(&self.names, lease.worker)
-            )),
+    fn observe(&mut self, at: SimTime, obs: &Obs) -> Option<String> {
+        match *obs {
+            Obs::Grant { lease, token } if token > 0 => {
+                if self.granted.contains_key(&lease) {
+                    return None;
+                }
+                // A higher token fences every lower one granted before it.
+                for h in self.holds.iter_mut().filter(|h| h.token < token) {
+                    h.until = h.until.min(at);
+                }
+                self.granted.insert(lease, self.grants.len());
+                self.grants.push((at, token));
+                self.first_with.entry(token).or_insert(lease);
+                None
+            }
+            Obs::Done { lease } => {
+                for h in self.holds.iter_mut().filter(|h| h.lease == lease) {
+                    h.until = h.until.min(at);
+                }
+                None
+            }
+            Obs::Holding { lease, token, expires } => {
+                self.held += 1;
+                let mut until = expires;
+                if let Some(&c) = self.crashes.get(lease.worker as usize).and_then(|c| c.iter().find(|&&c| c > at)) {
+                    until = until.min(c);
+                }
+                if token > 0 {
+                    if let Some(&i) = self.granted.get(&lease) {
+                        if let Some(&(when, _)) = self.grants[i + 1..].iter().find(|g| g.1 > token) {
+                            until = until.min(when);
+                        }
+                    }
+                }
+                self.holds.retain(|h| h.until > at);
+                if until <= at {
+                    return None;
+                }
+                let bad = self.holds.iter().find(|h| h.lease != lease).map(|h| {
+                    let mut d = format!(
+                        "{} holds the lock from {at} while {} still holds it (since {}, until {} at the latest)",
+                        self.who(lease, token),
+                        self.who(h.lease, h.token),
+                        h.start,
+                        h.until
+                    );
+                    if let Some(first) = self.first_with.get(&token).filter(|&&l| token > 0 && l != lease) {
+                        d.push_str(&format!(
+                            "; token {token} was granted before, to {}",
+                            name(&self.names, first.worker)
+                        ));
+                    }
+                    d
+                });
+                self.holds.push(Hold { lease, token, start: at, until });
+                bad
+            }
             _ => None,
         }
     }
     fn samples(&self) -> u64 {
-        self.grants
+        self.held
     }
     fn summary(&self) -> String {
-        format!("{} grants, {} distinct tokens, none issued twice", self.grants, self.by_token.len())
+        format!("{} holds, no two at once in true time", self.held)
     }
     fn clone_box(&self) -> Box<dyn Property<Obs>> {
         Box::new(self.clone())
     }
 }
 
+/// Accepted writes follow the lock service's grant order, as recorded at each grant.
 #[derive(Clone, Default)]
 pub struct TokensIncrease {
-    last: Option<(u64, u64)>,
+    /// Each granted lease's place in grant order, when it was granted, and its token.
+    rank: BTreeMap<Lease, (u64, SimTime, u64)>,
+    /// The lease of the last accepted write and its place in grant order.
+    last: Option<(Lease, u64)>,
     writes: u64,
+    names: Vec<String>,
+}
+
+impl TokensIncrease {
+    pub fn new(names: Vec<String>) -> TokensIncrease {
+        TokensIncrease { names, ..TokensIncrease::default() }
+    }
+
+    /// "granted at T" or "token 5, granted at T".
+    fn grant(&self, lease: Lease) -> String {
+        match self.rank.get(&lease) {
+            Some(&(_, at, 0)) => format!("granted at {at}"),
+            Some(&(_, at, token)) => format!("token {token}, granted at {at}"),
+            None => "never granted".into(),
+        }
+    }
 }
 
 impl Property<Obs> for TokensIncrease {
     fn name(&self) -> &'static str {
         "tokens-increase"
     }
-    fn observe(&mut self, _at: SimTime, obs: &Obs) -> Option<String> {
-        let Obs::Access { order, token, write: true, accepted: true, .. } = *obs else {
-            return None;
-        };
-        self.writes += 1;
-        let prev = self.last.replace((order, token));
-        match prev {
-            Some((o, t)) if order <= o => Some(format!(
-                "storage accepted a write with {} after one with {}",
-                describe_order(order, token),
-                describe_order(o, t)
-            )),
+    fn observe(&mut self, at: SimTime, obs: &Obs) -> Option<String> {
+        match *obs {
+            Obs::Grant { lease, token } => {
+                let next = self.rank.len() as u64 + 1;
+                self.rank.entry(lease).or_insert((next, at, token));
+                None
+            }
+            Obs::Access { lease, write: true, accepted: true, .. } => {
+                self.writes += 1;
+                let who = |l: Lease| name(&self.names, l.worker);
+                let Some(&(rank, _, _)) = self.rank.get(&lease) else {
+                    return Some(format!("storage accepted a write from {} under a lease never granted", who(lease)));
+                };
+                let prev = self.last.replace((lease, rank));
+                match prev {
+                    Some((l, r)) if l != lease && rank < r => Some(format!(
+                        "storage accepted {}'s write ({}) after {}'s, whose lease came later ({})",
+                        who(lease),
+                        self.grant(lease),
+                        who(l),
+                        self.grant(l)
+                    )),
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
@@ -157,7 +279,7 @@ impl Property<Obs> for TokensIncrease {
         self.writes
     }
     fn summary(&self) -> String {
-        format!("{} accepted writes in strictly increasing order", self.writes)
+        format!("{} accepted writes, in the order their leases were granted", self.writes)
     }
     fn clone_box(&self) -> Box<dyn Property<Obs>> {
         Box::new(self.clone())

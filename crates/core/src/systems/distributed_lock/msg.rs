@@ -1,11 +1,16 @@
 //! Messages and observations of the distributed-lock model. One message enum covers the
 //! three conversations: workers with lock servers (acquire, release, grant), workers with
 //! the protected storage (read, write, both carrying the fencing token), and the Raft-style
-//! replication among consensus lock replicas. `Lease` names one acquisition attempt; the
-//! `order` fields are ghost data (never read by the modelled algorithms) that let the
-//! checks say which of two leases came later.
+//! replication among consensus lock replicas. `Lease` names one acquisition attempt.
+//!
+//! Messages carry only what the modelled algorithms use. What the checks need beyond that
+//! travels as observations (`Obs`), reported where the fact arises — the lock service at
+//! the instant it grants, the worker when it starts and ends a critical section, the
+//! storage when it serves an access — so a check builds its own record of the run instead
+//! of trusting a field the design itself computed.
 
 use crate::sim::node::Message;
+use crate::sim::time::SimTime;
 use crate::sim::NodeId;
 
 /// One acquisition attempt: the worker and a random nonce (the value a Redis client would
@@ -44,11 +49,10 @@ pub enum Msg {
     Release {
         lease: Lease,
     },
-    /// Lock server → worker. `token` is 0 when the strategy issues none; `order` is ghost.
+    /// Lock server → worker. `token` is 0 when the strategy issues none.
     Granted {
         lease: Lease,
         token: u64,
-        order: u64,
     },
     Busy {
         lease: Lease,
@@ -62,12 +66,10 @@ pub enum Msg {
     Read {
         lease: Lease,
         token: u64,
-        order: u64,
     },
     Write {
         lease: Lease,
         token: u64,
-        order: u64,
         value: u64,
     },
     /// Storage → worker.
@@ -132,11 +134,22 @@ impl Message for Msg {
     }
 }
 
-/// What nodes report to the checks.
+/// What nodes report to the checks. Times are the kernel's true time (when the
+/// observation is made, or `expires` below), never a node's skewed clock.
 #[derive(Clone, Debug)]
 pub enum Obs {
-    /// A worker learned it holds the lock under `lease` (with `token`, 0 if none).
-    Granted { lease: Lease, token: u64 },
-    /// The storage served or refused an access made under `lease`.
-    Access { lease: Lease, order: u64, token: u64, write: bool, accepted: bool },
+    /// The lock service granted `lease` (with `token`, 0 if none). A single server or the
+    /// Raft leader reports it when it hands the lock out; in Redlock no one server decides,
+    /// so the client reports it when it has assembled its majority.
+    Grant { lease: Lease, token: u64 },
+    /// A worker learned it holds the lock under `lease` and starts its critical section.
+    /// `expires` is when the lease runs out in true time: the instant the acquire request
+    /// left plus the TTL, the bound every strategy's lease promises at best.
+    Holding { lease: Lease, token: u64, expires: SimTime },
+    /// The worker's critical section under `lease` is over (written, refused, abandoned or
+    /// timed out); it releases the lock.
+    Done { lease: Lease },
+    /// The storage served or refused an access made under `lease`. `value` is the value
+    /// written (for a write) or returned (for an accepted read).
+    Access { lease: Lease, token: u64, write: bool, accepted: bool, value: u64 },
 }

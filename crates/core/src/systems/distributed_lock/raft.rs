@@ -359,7 +359,7 @@ impl Replica {
                 Cmd::Acquire(lease) => match self.holder {
                     Some((h, token)) if h == lease => {
                         if leader {
-                            ctx.send(lease.worker, Msg::Granted { lease, token, order: token });
+                            ctx.send(lease.worker, Msg::Granted { lease, token });
                         }
                     }
                     Some(_) => {
@@ -373,7 +373,10 @@ impl Replica {
                         self.grants += 1;
                         if leader {
                             self.deadline = Some((lease, ctx.local_time() + SimDuration::from_ms(self.ttl_ms)));
-                            ctx.send(lease.worker, Msg::Granted { lease, token: index, order: index });
+                            // A leader replaying its log after an election reports old
+                            // grants again; the checks know those leases already.
+                            ctx.observe(Obs::Grant { lease, token: index });
+                            ctx.send(lease.worker, Msg::Granted { lease, token: index });
                         }
                     }
                 },

@@ -35,11 +35,14 @@ pub struct LockServer {
     pub counter: u64,
     pub grants: u64,
     pub blind_deletes_of_others: u64,
+    /// One of Redlock's instances: its yes is one vote, not a grant (the client decides
+    /// once it has a majority), so it does not report grants to the checks.
+    pub redlock_instance: bool,
 }
 
 impl LockServer {
-    pub fn new(mode: ServerMode) -> LockServer {
-        LockServer { mode, key: None, counter: 0, grants: 0, blind_deletes_of_others: 0 }
+    pub fn new(mode: ServerMode, redlock_instance: bool) -> LockServer {
+        LockServer { mode, key: None, counter: 0, grants: 0, blind_deletes_of_others: 0, redlock_instance }
     }
 
     fn live_key(&self, now_local: SimTime) -> Option<Key> {
@@ -51,7 +54,7 @@ impl LockServer {
         match msg {
             Msg::Acquire { lease, ttl_ms } => match self.live_key(local) {
                 Some(k) if k.lease == lease => {
-                    ctx.send(from, Msg::Granted { lease, token: k.token, order: ctx.now().0 });
+                    ctx.send(from, Msg::Granted { lease, token: k.token });
                 }
                 Some(_) => ctx.send(from, Msg::Busy { lease }),
                 None => {
@@ -66,17 +69,18 @@ impl LockServer {
                     self.grants += 1;
                     let expires_local = local + SimDuration::from_ms(ttl_ms);
                     self.key = Some(Key { lease, token, expires_local });
-                    // Ghost order for the checks: the token when there is one, else the
-                    // true instant of the grant.
-                    let order = if token > 0 { token } else { ctx.now().0 };
-                    ctx.send(from, Msg::Granted { lease, token, order });
+                    if !self.redlock_instance {
+                        ctx.observe(Obs::Grant { lease, token });
+                    }
+                    ctx.send(from, Msg::Granted { lease, token });
                 }
             },
             Msg::Release { lease } => match self.mode {
                 ServerMode::BlindDelete => {
-                    if self.live_key(local).is_some_and(|k| k.lease != lease) {
+                    if let Some(k) = self.live_key(local).filter(|k| k.lease != lease) {
                         self.blind_deletes_of_others += 1;
-                        ctx.note(format!("worker {} deleted a lock it no longer held", lease.worker));
+                        // Workers are the first nodes, so a worker's id is its number.
+                        ctx.note(format!("worker-{} deleted worker-{}'s live lock", lease.worker, k.lease.worker));
                     }
                     self.key = None;
                 }

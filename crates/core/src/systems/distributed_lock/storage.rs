@@ -48,9 +48,9 @@ impl Storage {
     }
 
     pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
-        let (lease, token, order, write, value) = match msg {
-            Msg::Read { lease, token, order } => (lease, token, order, false, 0),
-            Msg::Write { lease, token, order, value } => (lease, token, order, true, value),
+        let (lease, token, write, value) = match msg {
+            Msg::Read { lease, token } => (lease, token, false, 0),
+            Msg::Write { lease, token, value } => (lease, token, true, value),
             _ => return,
         };
         let accepted = self.admits(token, write);
@@ -64,7 +64,8 @@ impl Storage {
         } else {
             self.rejected += 1;
         }
-        ctx.observe(Obs::Access { lease, order, token, write, accepted });
+        let seen = if write || !accepted { value } else { self.value };
+        ctx.observe(Obs::Access { lease, token, write, accepted, value: seen });
         if write || !accepted {
             self.log.push(AccessRow { at_ms: ctx.now().as_ms(), worker: lease.worker, token, write, accepted, value });
             if self.log.len() > LOG_ROWS {

@@ -64,7 +64,6 @@ pub struct Worker {
     seq: u64,
     pub lease: Lease,
     token: u64,
-    order: u64,
     started_local: SimTime,
     started_true: SimTime,
     valid_until_local: SimTime,
@@ -85,7 +84,6 @@ impl Worker {
             seq: 0,
             lease: Lease { worker: 0, nonce: 0 },
             token: 0,
-            order: 0,
             started_local: SimTime::ZERO,
             started_true: SimTime::ZERO,
             valid_until_local: SimTime::ZERO,
@@ -146,8 +144,7 @@ impl Worker {
                 if let Some(s) = self.spans.last_mut() {
                     s.late = late;
                 }
-                let msg =
-                    Msg::Write { lease: self.lease, token: self.token, order: self.order, value: self.value_read + 1 };
+                let msg = Msg::Write { lease: self.lease, token: self.token, value: self.value_read + 1 };
                 ctx.send(self.cfg.storage, msg);
                 self.enter(Phase::Writing);
                 self.timer(ctx, IO_TIMEOUT_MS, TAG_IO_TIMEOUT);
@@ -208,6 +205,7 @@ impl Worker {
     /// The critical section ended (written, refused, abandoned or timed out).
     fn finish(&mut self, ctx: &mut Ctx<'_, Msg, Obs>, outcome: &'static str, ok: bool) {
         ctx.metrics.request(ctx.now(), ctx.now().since(self.started_true), ok);
+        ctx.observe(Obs::Done { lease: self.lease });
         if let Some(s) = self.spans.last_mut() {
             s.end_ms = Some(ctx.now().as_ms());
             s.outcome = outcome;
@@ -218,12 +216,12 @@ impl Worker {
         self.timer(ctx, think, TAG_NEXT);
     }
 
-    fn hold(&mut self, ctx: &mut Ctx<'_, Msg, Obs>, token: u64, order: u64, validity: SimDuration) {
+    fn hold(&mut self, ctx: &mut Ctx<'_, Msg, Obs>, token: u64, validity: SimDuration) {
         self.token = token;
-        self.order = order;
         self.valid_until_local = ctx.local_time() + validity;
         self.acquired += 1;
-        ctx.observe(Obs::Granted { lease: self.lease, token });
+        let expires = self.started_true + SimDuration::from_ms(self.cfg.ttl_ms);
+        ctx.observe(Obs::Holding { lease: self.lease, token, expires });
         let now_ms = ctx.now().as_ms();
         self.spans.push(HoldSpan {
             start_ms: now_ms,
@@ -236,14 +234,14 @@ impl Worker {
         if self.spans.len() > MAX_SPANS {
             self.spans.remove(0);
         }
-        ctx.send(self.cfg.storage, Msg::Read { lease: self.lease, token, order });
+        ctx.send(self.cfg.storage, Msg::Read { lease: self.lease, token });
         self.enter(Phase::Reading);
         self.timer(ctx, IO_TIMEOUT_MS, TAG_IO_TIMEOUT);
     }
 
     pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
         match msg {
-            Msg::Granted { lease, token, order } => {
+            Msg::Granted { lease, token } => {
                 if lease != self.lease {
                     // A grant for an attempt already given up: hand it back.
                     self.release_to(ctx, from, lease);
@@ -252,7 +250,7 @@ impl Worker {
                 if self.phase != Phase::Acquiring {
                     return;
                 }
-                self.on_granted(from, token, order, ctx);
+                self.on_granted(from, token, ctx);
             }
             Msg::Busy { lease } if lease == self.lease && self.phase == Phase::Acquiring => {
                 if self.cfg.strategy == Strategy::Redlock {
@@ -298,12 +296,12 @@ impl Worker {
         }
     }
 
-    fn on_granted(&mut self, from: NodeId, token: u64, order: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+    fn on_granted(&mut self, from: NodeId, token: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
         let ttl = SimDuration::from_ms(self.cfg.ttl_ms);
         if self.cfg.strategy != Strategy::Redlock {
             // The lease is counted from when the request left: a safe lower bound.
             let elapsed = ctx.local_time().since(self.started_local);
-            self.hold(ctx, token, order, SimDuration(ttl.0.saturating_sub(elapsed.0)));
+            self.hold(ctx, token, SimDuration(ttl.0.saturating_sub(elapsed.0)));
             return;
         }
         if self.granted_by.contains(&from) {
@@ -316,7 +314,11 @@ impl Worker {
         let elapsed = ctx.local_time().since(self.started_local);
         let drift = SimDuration(ttl.0 * self.cfg.drift_pct / 100 + 2_000);
         match ttl.0.checked_sub(elapsed.0 + drift.0) {
-            Some(v) if v > 0 => self.hold(ctx, 0, ctx.now().0, SimDuration(v)),
+            Some(v) if v > 0 => {
+                // Redlock's grant is the client's own verdict over its majority.
+                ctx.observe(Obs::Grant { lease: self.lease, token: 0 });
+                self.hold(ctx, 0, SimDuration(v))
+            }
             _ => self.give_up(ctx, true),
         }
     }

@@ -115,6 +115,7 @@ impl Client {
         }
         if let Kind::Redirect { .. } = kind {
             ctx.metrics.observe(REDIRECT_LATENCY, latency.0);
+            ctx.observe(Obs::RedirectTimed { sent, latency });
         }
     }
 

@@ -4,6 +4,7 @@
 
 use crate::blocks::base62;
 use crate::sim::node::Message;
+use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::NodeId;
 
 /// How a redirect ended.
@@ -105,4 +106,7 @@ pub enum Obs {
     Issued { id: u64, url: u64, api: NodeId },
     /// A redirect of an id this client created answered.
     Redirect { id: u64, want: u64, got: Resolution },
+    /// A redirect ended (answered, or given up at the client's timeout): when it was sent
+    /// and how long it took, both in true time.
+    RedirectTimed { sent: SimTime, latency: SimDuration },
 }

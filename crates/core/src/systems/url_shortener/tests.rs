@@ -2,21 +2,24 @@
 //! seed sweeps (with and without swarm faults) for the robust ones, the ticket service
 //! against a brute-force record of grants, a golden trace, and each check shown to bite.
 
-use super::checks::{IdsResolve, RedirectSlo, UniqueIds, IDS_RESOLVE, P99_REDIRECT, UNIQUE_IDS};
+use super::checks::{
+    disruption_windows, IdsResolve, RedirectSlo, UniqueIds, Window, IDS_RESOLVE, P99_REDIRECT, RECOVERY_MS, UNIQUE_IDS,
+};
 use super::msg::{Msg, Obs, Resolution};
 use super::ticket::Ticket;
-use super::DEF;
+use super::{build_world, Node, DEF};
+use crate::system::BuildOptions;
 use crate::check::{CheckResult, Property, RunEnd};
 use crate::metrics::Metrics;
 use crate::scenario::params::ParamValue;
 use crate::scenario::Scenario;
+use crate::sim::fault::{Fault, TimedFault};
 use crate::sim::node::Effects;
 use crate::sim::rng::Prng;
-use crate::sim::time::SimTime;
+use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::Ctx;
 use crate::system::sweep_scenario;
-use crate::system::BuildOptions;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 fn scenario(strategy: &str, seed: u64, params: &[(&str, ParamValue)]) -> Scenario {
     let mut spec = DEF.default_spec();
@@ -105,12 +108,15 @@ fn without_a_cache_the_viral_burst_breaks_the_redirect_slo() {
     let none = [("cache", ParamValue::Text("none".into()))];
     let broke = (0..10).filter(|&seed| fails(&run(&scenario("counter", seed, &none)).2, P99_REDIRECT)).count();
     assert!(broke >= 5, "only {broke}/10 seeds broke the SLO without a cache");
-    // A disruptive fault puts the SLO out of judgement instead of failing it.
+    // A shard crash after the burst no longer hides it: the redirects that met the crash
+    // are set aside, and the burst before it is still judged and still too slow.
     let mut s = scenario("counter", 1, &none);
     s.faults.push(crate::sim::TimedFault { at_ms: 4_000, fault: crate::sim::Fault::Crash { node: "shard-1".into() } });
     let (_, _, checks) = run(&s);
-    let slo = checks.iter().find(|c| c.name == P99_REDIRECT).map(|c| c.detail.clone()).unwrap_or_default();
-    assert!(slo.starts_with("not judged"), "{slo}");
+    let slo = checks.iter().find(|c| c.name == P99_REDIRECT).unwrap();
+    assert!(!slo.ok && slo.samples > 1_000, "{slo:?}");
+    let aside: u64 = slo.detail.split('(').nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap();
+    assert!(aside > 0, "{}", slo.detail);
 }
 
 /// Brute-force twin for the ticket service: record every id granted across crashes and
@@ -152,15 +158,33 @@ fn each_check_flags_a_violation() {
     assert!(r.observe(at, &Obs::Redirect { id: 62, want: 1, got: Resolution::Found(1) }).is_none());
     assert!(r.observe(at, &Obs::Redirect { id: 62, want: 1, got: Resolution::Found(2) }).is_some());
     assert!(r.observe(at, &Obs::Redirect { id: 62, want: 1, got: Resolution::Missing }).is_some());
-    let mut m = Metrics::new(100);
+    // Five slow redirects in a hundred break a p99 of 30 ms; the same five are excused when
+    // they met a fault (shard-0 down from 1 s to 2 s) or its 1 s aftermath.
+    let plan = [
+        TimedFault { at_ms: 1_000, fault: Fault::Crash { node: "shard-0".into() } },
+        TimedFault { at_ms: 2_000, fault: Fault::Restart { node: "shard-0".into() } },
+    ];
+    let m = Metrics::new(100);
+    let redirect = |sent_ms: u64, latency_ms: u64| Obs::RedirectTimed {
+        sent: SimTime::from_ms(sent_ms),
+        latency: SimDuration::from_ms(latency_ms),
+    };
+    let mut slo = RedirectSlo::new(30.0, &[]);
+    let mut excused = RedirectSlo::new(30.0, &plan);
     for i in 0..100 {
-        m.observe(super::client::REDIRECT_LATENCY, if i < 5 { 90_000 } else { 1_000 });
+        let obs = if i < 5 { redirect(950 + 400 * i, 90) } else { redirect(4_000 + i, 1) };
+        assert!(slo.observe(at, &obs).is_none() && excused.observe(at, &obs).is_none());
     }
-    let mut slo = RedirectSlo::new(30.0);
     let end = RunEnd { now: at, metrics: &m, disruption: None };
-    assert!(slo.finish(&end).is_some_and(|d| d.starts_with("p99 redirect latency")));
-    let end = RunEnd { now: at, metrics: &m, disruption: Some("crash shard-0") };
-    assert!(RedirectSlo::new(30.0).finish(&end).is_none());
+    assert!(slo.finish(&end).is_some_and(|d| d.starts_with("p99 redirect latency 90.00 ms > 30 ms over 100")));
+    let end = RunEnd { now: at, metrics: &m, disruption: Some("crash shard-0 at 1000.000ms") };
+    assert_eq!(excused.finish(&end), None);
+    assert_eq!(excused.samples(), 95);
+    assert!(excused.summary().contains("5 set aside"), "{}", excused.summary());
+    // A disruption the plan does not contain (clicked during a run) cannot be placed.
+    let end = RunEnd { now: at, metrics: &m, disruption: Some("pause api-1 for 300ms at 700.000ms") };
+    let mut clicked = RedirectSlo::new(30.0, &plan);
+    assert!(clicked.finish(&end).is_none() && clicked.summary().starts_with("not judged"));
 }
 
 #[test]
@@ -227,4 +251,68 @@ fn explainer_scenarios_run_and_show_their_point() {
     assert!(outcomes[2].is_empty(), "{outcomes:?}");
     assert_eq!(outcomes[3], vec![P99_REDIRECT.to_string()]);
     assert!(outcomes[4].is_empty() && outcomes[5].is_empty(), "{outcomes:?}");
+}
+
+#[test]
+fn under_swarm_faults_the_slo_still_judges_and_the_hot_shard_breaks_it_without_a_cache() {
+    let slo_of = |checks: &[CheckResult]| checks.iter().find(|c| c.name == P99_REDIRECT).unwrap().clone();
+    // With its cache the robust design is judged in most swarm runs, and meets the SLO.
+    let base = scenario("counter", 0, &[]);
+    let mut judged = 0;
+    for seed in 0..8 {
+        let slo = slo_of(&run(&sweep_scenario(&base, seed, true)).2);
+        assert!(slo.ok, "seed {seed}: {}", slo.detail);
+        if !slo.detail.starts_with("not judged") {
+            judged += 1;
+            assert!(slo.samples >= 50, "seed {seed}: {}", slo.detail);
+        }
+    }
+    assert!(judged >= 6, "only {judged} of 8 swarm runs judged");
+    // Without the cache, take a swarm plan whose faults and their aftermath spare the viral
+    // burst (2 s to 3 s, plus the queue it leaves): the SLO judges the burst and fails.
+    let none = [("cache", ParamValue::Text("none".into()))];
+    let base = scenario("counter", 0, &none);
+    let clear_of_burst = |w: &Window| {
+        w.from >= SimTime::from_ms(3_300)
+            || w.until.is_some_and(|u| u + SimDuration::from_ms(RECOVERY_MS) <= SimTime::from_ms(2_000))
+    };
+    let s = (0..500)
+        .map(|seed| sweep_scenario(&base, seed, true))
+        .find(|s| {
+            let windows = disruption_windows(&s.faults);
+            !windows.is_empty() && windows.iter().all(clear_of_burst)
+        })
+        .expect("a swarm plan that spares the burst");
+    let slo = slo_of(&run(&s).2);
+    assert!(!slo.ok && slo.samples > 1_000, "{}", slo.detail);
+    assert!(!slo.detail.contains("(0 set aside"), "{}", slo.detail);
+    // The mechanism: every client's first link is its viral one, all of a link's redirects
+    // go to the one shard that owns its id, and that shard's queue is what grows.
+    let mut w = build_world(&s, &BuildOptions::default()).unwrap();
+    let mut deepest: BTreeMap<u32, usize> = BTreeMap::new();
+    for ms in (2_000..=3_000).step_by(10) {
+        w.run_until(SimTime::from_ms(ms));
+        for (id, n) in w.nodes().iter().enumerate() {
+            if let Node::Shard(sh) = n {
+                let d = deepest.entry(id as u32).or_default();
+                *d = (*d).max(sh.queue_len());
+            }
+        }
+    }
+    let (&hot, &depth) = deepest.iter().max_by_key(|&(_, d)| *d).unwrap();
+    let wiring = w.nodes().iter().find_map(|n| if let Node::Api(a) = n { Some(a.w.clone()) } else { None }).unwrap();
+    let viral: BTreeSet<u32> = w
+        .nodes()
+        .iter()
+        .filter_map(
+            |n| if let Node::Client(c) = n { c.links.first().map(|&(id, _)| wiring.shard_of(id)) } else { None },
+        )
+        .collect();
+    assert!(viral.contains(&hot), "hot shard {hot} owns no viral link ({viral:?})");
+    let op_ms = s.params.int("shard_op_us") as f64 / 1_000.0;
+    assert!(depth as f64 * op_ms > s.params.float("slo_ms"), "queue of {depth} at the hot shard");
+    // With the cache, the same plan keeps that queue short and the SLO holds.
+    let mut cached = s.clone();
+    cached.params = scenario("counter", 0, &[]).params;
+    assert!(slo_of(&run(&cached).2).ok);
 }
