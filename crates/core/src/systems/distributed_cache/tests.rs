@@ -232,7 +232,17 @@ fn explainer_scenarios_show_what_they_claim() {
         .map(|j| serde_json::from_str(j).expect("valid ScenarioSpec JSON"))
         .collect();
     // The check each scenario is meant to break, or None when all should hold.
-    let expect = [None, Some("bounded-staleness"), Some("key-movement"), None, Some("db-under-capacity")];
+    let expect = [
+        None,
+        Some("bounded-staleness"),
+        Some("key-movement"),
+        None,
+        Some("db-under-capacity"),
+        Some("bounded-staleness"),
+        None,
+        None,
+        None,
+    ];
     assert_eq!(specs.len(), expect.len());
     for (spec, want) in specs.iter().zip(expect) {
         let r = run(&Scenario::from_spec(spec).expect("validates"));
