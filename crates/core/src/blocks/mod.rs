@@ -7,3 +7,4 @@ pub mod lfu;
 pub mod lru;
 pub mod rate_limit;
 pub mod snowflake;
+pub mod ttl_map;

@@ -16,8 +16,16 @@
 //!
 //! With write-back the node also holds dirty entries and flushes them every `flush` ms;
 //! what a crash takes with it is lost, which is that policy's known risk.
-
-use super::config::{Cfg, Policy, Stampede};
+//!
+//! **Replication.** When it is a key's first owner, the node copies every value it
+//! stores — an accepted fill, a load, a write — to the key's other owners, which the client
+//! names. Copies are asynchronous and unacknowledged: the writer's answer never waits for
+//! them, so a replica lags by one network hop, or by as long as a clogged link holds the
+//! copy. A copy bypasses the replica's leases, which is why it must carry the primary's
+//! expiry: the freshness bound rests on every served value having been read from the
+//! database at most TTL + lease ago, and a copy that restarted its TTL on arrival would
+//! break that by however late it arrived.
+use super::config::{Cfg, CopyExpiry, Policy, Stampede};
 use super::msg::{Msg, Obs};
 use super::store::{Entry, Store};
 use crate::sim::node::Ctx;
@@ -33,6 +41,8 @@ struct Lease {
     token: u64,
     granted: SimTime,
     waiters: Vec<(NodeId, u64)>,
+    /// Replicas the loaded value goes to.
+    copy_to: Vec<NodeId>,
 }
 
 #[derive(Clone, Debug)]
@@ -42,6 +52,16 @@ struct PendingWrite {
     client: NodeId,
     req: u64,
     started: SimTime,
+    copy_to: Vec<NodeId>,
+}
+
+/// A database read a read-through node issued: the key, who is waiting for it, and the
+/// replicas to copy the answer to.
+#[derive(Clone, Debug)]
+struct Load {
+    key: u64,
+    asked: Vec<(NodeId, u64)>,
+    copy_to: Vec<NodeId>,
 }
 
 type Cx<'a, 'b> = &'a mut Ctx<'b, Msg, Obs>;
@@ -57,13 +77,17 @@ pub struct Cache {
     counter: u64,
     pub store: Store,
     leases: BTreeMap<u64, Lease>,
-    /// Database reads this node issued (read-through), by token: key and who asked.
-    loads: BTreeMap<u64, (u64, Vec<(NodeId, u64)>)>,
+    /// Database reads this node issued (read-through), by token.
+    loads: BTreeMap<u64, Load>,
     writes: BTreeMap<u64, PendingWrite>,
     flushing: BTreeMap<u64, (u64, u64)>,
     pub dirty: BTreeSet<u64>,
     pub hits: u64,
     pub misses: u64,
+    /// Entries dropped to make room.
+    pub evictions: u64,
+    /// Copies received from primaries.
+    pub copies: u64,
 }
 
 impl Cache {
@@ -83,6 +107,8 @@ impl Cache {
             dirty: BTreeSet::new(),
             hits: 0,
             misses: 0,
+            evictions: 0,
+            copies: 0,
         }
     }
 
@@ -162,9 +188,10 @@ impl Cache {
         };
         let token = self.token();
         let now = ctx.local_time();
-        self.leases.insert(key, Lease { token, granted: now, waiters: waiters.collect() });
+        let copy_to = l.copy_to;
+        self.leases.insert(key, Lease { token, granted: now, waiters: waiters.collect(), copy_to: copy_to.clone() });
         if self.cfg.policy.cache_loads() {
-            self.loads.insert(token, (key, vec![(c, req)]));
+            self.loads.insert(token, Load { key, asked: vec![(c, req)], copy_to });
             ctx.send(self.cfg.db, Msg::DbRead { id: token, key });
         } else {
             ctx.send(c, Msg::Miss { req, key, token: Some(token) });
@@ -177,6 +204,9 @@ impl Cache {
 
     fn put(&mut self, key: u64, e: Entry, ctx: Cx) {
         if let Some((k, old)) = self.store.put(key, e) {
+            self.evictions += 1;
+            ctx.metrics.add("evictions", 1);
+            ctx.metrics.series.add("evictions", ctx.now(), 1.0);
             if old.dirty && self.dirty.remove(&k) {
                 let id = self.token();
                 ctx.send(self.cfg.db, Msg::DbWrite { id, key: k, wid: old.val });
@@ -184,18 +214,48 @@ impl Cache {
         }
     }
 
+    /// Stores `e` and copies it to the key's replicas.
+    fn put_and_copy(&mut self, key: u64, e: Entry, copy_to: &[NodeId], ctx: Cx) {
+        self.put(key, e, ctx);
+        let me = self.cfg.cache_base + self.idx;
+        let sent = ctx.now();
+        for &n in copy_to.iter().filter(|&&n| n != me) {
+            ctx.send(n, Msg::Copy { key, val: e.val, expires: e.expires, sent });
+        }
+    }
+
+    /// A primary's copy. It replaces what the replica holds (never a dirty entry, whose
+    /// write the replica still owes the database) and leaves leases alone.
+    fn copy(&mut self, key: u64, val: u64, expires: SimTime, sent: SimTime, ctx: Cx) {
+        if self.store.peek(key).is_some_and(|e| e.dirty) {
+            return;
+        }
+        let expires = match self.cfg.copy_expiry {
+            CopyExpiry::Origin => expires,
+            CopyExpiry::OnArrival => ctx.local_time() + self.cfg.ttl,
+        };
+        self.copies += 1;
+        ctx.observe(Obs::Copied { node: self.idx, key, val, sent });
+        self.put(key, Entry { val, expires, delta_us: self.cfg.db_query.0, dirty: false }, ctx);
+    }
+
     pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: Cx) {
         match msg {
-            Msg::Get { req, key } => self.get(from, req, key, ctx),
-            Msg::Fill { key, val, token } => self.fill(key, val, token, ctx),
+            Msg::Get { req, key, copy_to, replica } => self.get(from, req, key, copy_to, replica, ctx),
+            Msg::Fill { key, val, token, copy_to } => self.fill(key, val, token, &copy_to, ctx),
             Msg::DbVal { id, key, val } => {
-                if let Some((_, asked)) = self.loads.remove(&id) {
-                    for (c, req) in asked {
-                        ctx.send(c, Msg::Hit { req, key, val, refresh: None });
+                let copy_to = match self.loads.remove(&id) {
+                    Some(load) => {
+                        for (c, req) in load.asked {
+                            ctx.send(c, Msg::Hit { req, key: load.key, val, refresh: None });
+                        }
+                        load.copy_to
                     }
-                }
-                self.fill(key, val, id, ctx);
+                    None => Vec::new(),
+                };
+                self.fill(key, val, id, &copy_to, ctx);
             }
+            Msg::Copy { key, val, expires, sent } => self.copy(key, val, expires, sent, ctx),
             Msg::Invalidate { key } => {
                 if let Some(e) = self.store.remove(key) {
                     if e.dirty && self.dirty.remove(&key) {
@@ -205,18 +265,22 @@ impl Cache {
                 }
                 self.drop_lease(key, ctx);
             }
-            Msg::Write { req, key, wid, back } => self.write(from, req, key, wid, back, ctx),
+            Msg::Write { req, key, wid, back, copy_to } => {
+                let w = PendingWrite { key, wid, client: from, req, started: ctx.local_time(), copy_to };
+                self.write(w, back, ctx);
+            }
             Msg::DbAck { id } => self.db_ack(id, ctx),
             Msg::Ping => ctx.send(from, Msg::Pong),
             _ => {}
         }
     }
 
-    fn get(&mut self, from: NodeId, req: u64, key: u64, ctx: Cx) {
+    fn get(&mut self, from: NodeId, req: u64, key: u64, copy_to: Vec<NodeId>, replica: bool, ctx: Cx) {
         let now = ctx.local_time();
         let live = self.store.get(key).filter(|e| e.dirty || now < e.expires);
         if let Some(e) = live {
             self.hits += 1;
+            ctx.metrics.add("cache_hits", 1);
             ctx.metrics.series.add("cache_hits", ctx.now(), 1.0);
             let mut refresh = None;
             if self.cfg.stampede == Stampede::EarlyExpiry && !e.dirty && !self.lease_valid(key, now) {
@@ -225,9 +289,10 @@ impl Cache {
                 let early_us = e.delta_us as f64 * self.cfg.beta * -libm::log(u);
                 if now.0 as f64 + early_us >= e.expires.0 as f64 {
                     let token = self.token();
-                    self.leases.insert(key, Lease { token, granted: now, waiters: Vec::new() });
+                    let lease = Lease { token, granted: now, waiters: Vec::new(), copy_to: copy_to.clone() };
+                    self.leases.insert(key, lease);
                     if self.cfg.policy.cache_loads() {
-                        self.loads.insert(token, (key, Vec::new()));
+                        self.loads.insert(token, Load { key, asked: Vec::new(), copy_to });
                         ctx.send(self.cfg.db, Msg::DbRead { id: token, key });
                     } else {
                         refresh = Some(token);
@@ -238,7 +303,12 @@ impl Cache {
             return;
         }
         self.misses += 1;
+        ctx.metrics.add("cache_misses", 1);
         ctx.metrics.series.add("cache_misses", ctx.now(), 1.0);
+        if replica {
+            ctx.send(from, Msg::Miss { req, key, token: None });
+            return;
+        }
         if self.cfg.stampede != Stampede::None && self.lease_valid(key, now) {
             if let Some(l) = self.leases.get_mut(&key) {
                 l.waiters.push((from, req));
@@ -248,9 +318,9 @@ impl Cache {
         }
         self.drop_lease(key, ctx);
         let token = self.token();
-        self.leases.insert(key, Lease { token, granted: now, waiters: Vec::new() });
+        self.leases.insert(key, Lease { token, granted: now, waiters: Vec::new(), copy_to: copy_to.clone() });
         if self.cfg.policy.cache_loads() {
-            self.loads.insert(token, (key, vec![(from, req)]));
+            self.loads.insert(token, Load { key, asked: vec![(from, req)], copy_to });
             ctx.send(self.cfg.db, Msg::DbRead { id: token, key });
             ctx.send(from, Msg::Parked { req });
         } else {
@@ -259,7 +329,7 @@ impl Cache {
     }
 
     /// Accepts a loaded value only under the current, unexpired lease.
-    fn fill(&mut self, key: u64, val: u64, token: u64, ctx: Cx) {
+    fn fill(&mut self, key: u64, val: u64, token: u64, copy_to: &[NodeId], ctx: Cx) {
         let now = ctx.local_time();
         let ok = self.leases.get(&key).is_some_and(|l| l.token == token && now.since(l.granted) <= self.cfg.lease);
         if !ok {
@@ -270,28 +340,30 @@ impl Cache {
             return;
         };
         let entry = Entry { val, expires: now + self.cfg.ttl, delta_us: now.since(l.granted).0, dirty: false };
-        self.put(key, entry, ctx);
+        self.put_and_copy(key, entry, copy_to, ctx);
         for (c, req) in l.waiters {
             ctx.send(c, Msg::Hit { req, key, val, refresh: None });
         }
     }
 
-    fn write(&mut self, from: NodeId, req: u64, key: u64, wid: u64, back: bool, ctx: Cx) {
-        let now = ctx.local_time();
+    /// Write-back stores the value dirty and answers at once; write-through writes the
+    /// database first and stores the value when it acknowledges.
+    fn write(&mut self, w: PendingWrite, back: bool, ctx: Cx) {
+        let (key, wid) = (w.key, w.wid);
         if back {
-            let entry = Entry { val: wid, expires: now + self.cfg.ttl, delta_us: 0, dirty: true };
-            self.put(key, entry, ctx);
+            let entry = Entry { val: wid, expires: w.started + self.cfg.ttl, delta_us: 0, dirty: true };
+            self.put_and_copy(key, entry, &w.copy_to, ctx);
             self.dirty.insert(key);
             if let Some(l) = self.leases.remove(&key) {
                 for (c, r) in l.waiters {
                     ctx.send(c, Msg::Hit { req: r, key, val: wid, refresh: None });
                 }
             }
-            ctx.send(from, Msg::Written { req });
+            ctx.send(w.client, Msg::Written { req: w.req });
         } else {
             self.drop_lease(key, ctx);
             let id = self.token();
-            self.writes.insert(id, PendingWrite { key, wid, client: from, req, started: now });
+            self.writes.insert(id, w);
             ctx.send(self.cfg.db, Msg::DbWrite { id, key, wid });
         }
     }
@@ -313,7 +385,7 @@ impl Cache {
         let now = ctx.local_time();
         if now.since(w.started) <= self.cfg.lease {
             let entry = Entry { val: w.wid, expires: now + self.cfg.ttl, delta_us: 0, dirty: false };
-            self.put(w.key, entry, ctx);
+            self.put_and_copy(w.key, entry, &w.copy_to, ctx);
             if let Some(l) = self.leases.remove(&w.key) {
                 for (c, r) in l.waiters {
                     ctx.send(c, Msg::Hit { req: r, key: w.key, val: w.wid, refresh: None });
@@ -329,10 +401,7 @@ impl Cache {
     pub fn describe(&self) -> String {
         let total = self.hits + self.misses;
         let ratio = if total == 0 { 0.0 } else { 100.0 * self.hits as f64 / total as f64 };
-        if self.dirty.is_empty() {
-            format!("{} keys, {ratio:.0}% hits", self.store.len())
-        } else {
-            format!("{} keys ({} dirty), {ratio:.0}% hits", self.store.len(), self.dirty.len())
-        }
+        let dirty = if self.dirty.is_empty() { String::new() } else { format!(" ({} dirty)", self.dirty.len()) };
+        format!("{} keys{dirty}, {ratio:.0}% hits, {} evicted", self.store.len(), self.evictions)
     }
 }

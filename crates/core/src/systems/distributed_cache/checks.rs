@@ -7,10 +7,15 @@
 //!   the stated bound later may return a value that the write superseded. "Superseded"
 //!   uses real-time order, as linearizability does: the returned value's write was
 //!   acknowledged before the newer write began. Concurrent writes may land either way.
+//!   All times are the simulation's true time, not any node's clock. Each read says which
+//!   cache node answered and whether it was a replica, and the check remembers the last
+//!   copy each replica received, so a violation names the replica, the version it
+//!   returned, the latest acknowledged version, and when the stale copy arrived.
 //! - `db-under-capacity`: queries reaching the database within any 100 ms window stay
 //!   within its capacity — promised only while the cache tier is intact (no timeouts, no
 //!   node back from a crash); otherwise the SLO reports "not judged".
 
+use super::config::Cfg;
 use super::msg::Obs;
 use crate::check::Property;
 use crate::sim::time::SimTime;
@@ -75,20 +80,52 @@ struct WriteRec {
     ack: Option<SimTime>,
 }
 
+/// The last copy a replica received for a key: value, when it was sent, when it arrived.
+#[derive(Clone, Copy, Debug)]
+struct CopyRec {
+    val: u64,
+    sent: SimTime,
+    arrived: SimTime,
+}
+
 #[derive(Clone, Debug)]
 pub struct BoundedStaleness {
     pub bound_us: u64,
     pub why: String,
     writes: BTreeMap<u64, Vec<WriteRec>>,
     acks: BTreeMap<u64, SimTime>,
+    /// (cache member, key) → the last copy it received.
+    copies: BTreeMap<(u32, u64), CopyRec>,
     samples: u64,
+    replica_reads: u64,
+    /// Reads that returned a superseded value, within the bound or not.
+    stale_reads: u64,
     worst_us: u64,
 }
 
 impl BoundedStaleness {
     pub fn new(bound_us: u64, why: String) -> BoundedStaleness {
-        BoundedStaleness { bound_us, why, writes: BTreeMap::new(), acks: BTreeMap::new(), samples: 0, worst_us: 0 }
+        BoundedStaleness {
+            bound_us,
+            why,
+            writes: BTreeMap::new(),
+            acks: BTreeMap::new(),
+            copies: BTreeMap::new(),
+            samples: 0,
+            replica_reads: 0,
+            stale_reads: 0,
+            worst_us: 0,
+        }
     }
+
+    /// The write of `key` acknowledged last at or before `t`.
+    fn latest_acked(&self, key: u64, t: SimTime) -> Option<(SimTime, u64)> {
+        self.writes.get(&key)?.iter().filter_map(|w| w.ack.filter(|&a| a <= t).map(|a| (a, w.wid))).max()
+    }
+}
+
+fn ms(t: SimTime) -> String {
+    format!("{:.1} ms", t.0 as f64 / 1_000.0)
 }
 
 impl Property<Obs> for BoundedStaleness {
@@ -108,8 +145,13 @@ impl Property<Obs> for BoundedStaleness {
                 }
                 None
             }
-            Obs::Read { key, val, started } => {
+            Obs::Copied { node, key, val, sent } => {
+                self.copies.insert((*node, *key), CopyRec { val: *val, sent: *sent, arrived: _at });
+                None
+            }
+            Obs::Read { key, val, started, node, replica } => {
                 self.samples += 1;
+                self.replica_reads += u64::from(*replica);
                 // When was the returned value's write acknowledged? (The initial value: at 0.)
                 let seen_ack = if *val == 0 { SimTime::ZERO } else { *self.acks.get(val)? };
                 let newer = self.writes.get(key)?.iter().filter_map(|w| {
@@ -117,16 +159,45 @@ impl Property<Obs> for BoundedStaleness {
                     (w.start > seen_ack && ack <= *started).then_some((ack, w.wid))
                 });
                 let (ack, wid) = newer.min()?;
+                self.stale_reads += 1;
                 let stale_us = started.0 - ack.0;
                 self.worst_us = self.worst_us.max(stale_us);
-                (stale_us > self.bound_us).then(|| {
-                    format!(
-                        "read of key {key} began {:.0} ms after write {wid:#x} was acknowledged yet returned the older value {val:#x}; bound {:.0} ms = {}",
-                        stale_us as f64 / 1_000.0,
-                        self.bound_us as f64 / 1_000.0,
-                        self.why
-                    )
-                })
+                if stale_us <= self.bound_us {
+                    return None;
+                }
+                let from = match node {
+                    Some(m) if *replica => format!("replica {}", Cfg::cache_name(*m)),
+                    Some(m) => format!("first owner {}", Cfg::cache_name(*m)),
+                    None => "the database".to_string(),
+                };
+                let latest = match self.latest_acked(*key, *started) {
+                    Some((at, l)) => {
+                        format!("; the latest write acknowledged before the read was {l:#x} (at {})", ms(at))
+                    }
+                    None => String::new(),
+                };
+                let copy = match node.and_then(|m| self.copies.get(&(m, *key)).map(|c| (m, c))) {
+                    Some((m, c)) if c.val == *val => {
+                        let when = if c.arrived > ack {
+                            format!("{} after", ms(SimTime(c.arrived.0 - ack.0)))
+                        } else {
+                            "before".to_string()
+                        };
+                        format!(
+                            "; {} got that value as a copy sent at {} that arrived at {}, {when} write {wid:#x} was acknowledged",
+                            Cfg::cache_name(m),
+                            ms(c.sent),
+                            ms(c.arrived),
+                        )
+                    }
+                    _ => String::new(),
+                };
+                Some(format!(
+                    "read of key {key} from {from} began {:.0} ms after write {wid:#x} was acknowledged yet returned the older value {val:#x}{latest}{copy}; bound {:.0} ms = {}",
+                    stale_us as f64 / 1_000.0,
+                    self.bound_us as f64 / 1_000.0,
+                    self.why
+                ))
             }
             _ => None,
         }
@@ -136,8 +207,10 @@ impl Property<Obs> for BoundedStaleness {
     }
     fn summary(&self) -> String {
         format!(
-            "{} reads, stalest {:.0} ms after a newer write's ack ≤ bound {:.0} ms = {}",
+            "{} reads ({} from replicas, {} returned a superseded value), stalest {:.0} ms after a newer write's ack ≤ bound {:.0} ms = {}",
             self.samples,
+            self.replica_reads,
+            self.stale_reads,
             self.worst_us as f64 / 1_000.0,
             self.bound_us as f64 / 1_000.0,
             self.why

@@ -7,6 +7,11 @@
 //!
 //! A request never waits on a dead cache: after a timeout it falls back to the database
 //! (reads are served, fills skipped), so a cache failure costs hit ratio, not answers.
+//!
+//! With `replicas` > 1 a key has an ordered list of owners. Whatever the client sends the
+//! first owner names the others, so that node can copy what it stores to them; reads go
+//! to the first owner or to any owner (`replica_reads`), and every read reports which
+//! node answered, so a stale answer can be traced to the replica that gave it.
 
 use super::config::{Cfg, Policy};
 use super::msg::{Msg, Obs};
@@ -24,12 +29,17 @@ const PROBE_MS: u64 = 200;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stage {
-    /// Waiting on a cache node's answer to a get.
+    /// Waiting on a cache node's answer to a get; `replica`: the node is not the key's
+    /// first owner.
     Get {
         node: u32,
+        replica: bool,
     },
     /// Parked behind another load on `node`: it is alive, the answer is coming.
-    Parked,
+    Parked {
+        node: u32,
+        replica: bool,
+    },
     /// Reading the database; `fill` = where to store the answer, under which lease.
     DbRead {
         fill: Option<(u32, u64)>,
@@ -171,7 +181,8 @@ impl Client {
             match owners.first() {
                 Some(&node) if through => {
                     let back = self.cfg.policy == Policy::WriteBack;
-                    ctx.send(self.node_id(node), Msg::Write { req: id, key, wid, back });
+                    let copy_to = self.copy_to(&owners, node);
+                    ctx.send(self.node_id(node), Msg::Write { req: id, key, wid, back, copy_to });
                     self.track(id, key, now, Stage::CacheWrite { node }, wid, self.cfg.timeout);
                 }
                 _ => self.db_write(id, key, now, wid, ctx),
@@ -180,15 +191,21 @@ impl Client {
             ctx.send(self.cfg.db, Msg::DbRead { id, key });
             self.track(id, key, now, Stage::DbRead { fill: None, user: true }, 0, self.cfg.db_timeout);
         } else {
-            // Write-back keeps the only fresh copy on the owner; otherwise spread reads
-            // over the replicas.
-            let node = if self.cfg.policy == Policy::WriteBack {
-                owners[0]
-            } else {
-                owners[ctx.rng.below(owners.len() as u64) as usize]
-            };
-            ctx.send(self.node_id(node), Msg::Get { req: id, key });
-            self.track(id, key, now, Stage::Get { node }, 0, self.cfg.timeout);
+            let pick = if self.cfg.reads_any_replica() { ctx.rng.below(owners.len() as u64) as usize } else { 0 };
+            let node = owners[pick];
+            let copy_to = self.copy_to(&owners, node);
+            let replica = pick > 0;
+            ctx.send(self.node_id(node), Msg::Get { req: id, key, copy_to, replica });
+            self.track(id, key, now, Stage::Get { node, replica }, 0, self.cfg.timeout);
+        }
+    }
+
+    /// The other owners, as node ids, when `member` is the first of `owners`: what it
+    /// stores for the key is copied to them. Empty otherwise.
+    fn copy_to(&self, owners: &[u32], member: u32) -> Vec<NodeId> {
+        match owners.split_first() {
+            Some((&first, rest)) if first == member => rest.iter().map(|&m| self.node_id(m)).collect(),
+            _ => Vec::new(),
         }
     }
 
@@ -205,7 +222,11 @@ impl Client {
 
     fn finish_read(&mut self, id: u64, val: u64, ctx: Cx) {
         if let Some(p) = self.pending.remove(&id) {
-            ctx.observe(Obs::Read { key: p.key, val, started: p.start });
+            let (node, replica) = match p.stage {
+                Stage::Get { node, replica } | Stage::Parked { node, replica } => (Some(node), replica),
+                _ => (None, false),
+            };
+            ctx.observe(Obs::Read { key: p.key, val, started: p.start, node, replica });
             ctx.metrics.request(ctx.now(), ctx.now().since(p.start), true);
         }
     }
@@ -245,6 +266,20 @@ impl Client {
                 self.finish_read(req, val, ctx);
             }
             Msg::Miss { req, key, token } => {
+                if let Some(Pending { stage: Stage::Get { node, replica: true }, .. }) = self.pending.get(&req) {
+                    // A replica had no copy: ask the first owner, which loads and copies.
+                    let owners = self.placement.owners(key, self.cfg.replicas);
+                    if let Some(&first) = owners.first().filter(|&&m| m != *node) {
+                        let copy_to = self.copy_to(&owners, first);
+                        let msg = Msg::Get { req, key, copy_to, replica: false };
+                        ctx.send(self.node_id(first), msg);
+                        if let Some(p) = self.pending.get_mut(&req) {
+                            p.stage = Stage::Get { node: first, replica: false };
+                            p.deadline = ctx.now() + self.cfg.timeout;
+                        }
+                        return;
+                    }
+                }
                 let Some(p) = self.pending.get_mut(&req) else {
                     return;
                 };
@@ -255,7 +290,10 @@ impl Client {
             }
             Msg::Parked { req } => {
                 if let Some(p) = self.pending.get_mut(&req) {
-                    p.stage = Stage::Parked;
+                    p.stage = match p.stage {
+                        Stage::Get { node, replica } => Stage::Parked { node, replica },
+                        _ => Stage::Parked { node: from - self.cfg.cache_base, replica: false },
+                    };
                     p.deadline = ctx.now() + self.cfg.lease + self.cfg.db_timeout;
                 }
             }
@@ -265,7 +303,9 @@ impl Client {
                 };
                 if let Stage::DbRead { fill, user } = p.stage {
                     if let Some((m, token)) = fill {
-                        ctx.send(self.node_id(m), Msg::Fill { key, val, token });
+                        let owners = self.placement.owners(key, self.cfg.replicas);
+                        let copy_to = self.copy_to(&owners, m);
+                        ctx.send(self.node_id(m), Msg::Fill { key, val, token, copy_to });
                     }
                     if user {
                         self.finish_read(id, val, ctx);
@@ -320,7 +360,7 @@ impl Client {
                 continue;
             };
             match p.stage {
-                Stage::Get { node } | Stage::CacheWrite { node } => {
+                Stage::Get { node, .. } | Stage::CacheWrite { node } => {
                     ctx.observe(Obs::Disrupted(format!(
                         "client-{} timed out on {} at {}",
                         self.idx,
@@ -335,7 +375,7 @@ impl Client {
                         self.read_db_directly(id, p, ctx);
                     }
                 }
-                Stage::Parked => {
+                Stage::Parked { .. } => {
                     self.pending.remove(&id);
                     self.read_db_directly(id, p, ctx);
                 }

@@ -54,6 +54,25 @@ pub enum Stampede {
     EarlyExpiry,
 }
 
+/// Which owner of a key serves its reads when `replicas` > 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplicaReads {
+    /// Any owner, picked at random: more read capacity for hot keys, but a replica serves
+    /// whatever copy it last received.
+    Any,
+    /// The first owner only; the others stay warm for when it leaves the view.
+    Primary,
+}
+
+/// When a replica's copy stops being served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CopyExpiry {
+    /// When the primary's entry does: the copy carries the primary's expiry instant.
+    Origin,
+    /// A full TTL after the copy arrives, as if the replica had loaded it itself.
+    OnArrival,
+}
+
 /// Largest key sample the movement check and ring view use.
 pub const UNIVERSE_MAX: u64 = 2_048;
 
@@ -61,6 +80,8 @@ pub const UNIVERSE_MAX: u64 = 2_048;
 pub struct Cfg {
     pub scheme: Scheme,
     pub replicas: usize,
+    pub replica_reads: ReplicaReads,
+    pub copy_expiry: CopyExpiry,
     pub clients: u32,
     /// Cache nodes including spares.
     pub caches: u32,
@@ -116,12 +137,22 @@ impl Cfg {
             "early-expiry" => Stampede::EarlyExpiry,
             _ => Stampede::Coalesce,
         };
+        let replica_reads = match p.choice("replica_reads") {
+            "primary" => ReplicaReads::Primary,
+            _ => ReplicaReads::Any,
+        };
+        let copy_expiry = match p.choice("copy_expiry") {
+            "on-arrival" => CopyExpiry::OnArrival,
+            _ => CopyExpiry::Origin,
+        };
         let db_capacity_qps = p.float("db_capacity_qps");
         let db_query_ms = p.int("db_query_ms") as f64;
         let n = workload.keys.min(UNIVERSE_MAX);
         Cfg {
             scheme,
             replicas: p.int("replicas") as usize,
+            replica_reads,
+            copy_expiry,
             clients,
             caches,
             initial,
@@ -152,7 +183,7 @@ impl Cfg {
     pub fn staleness_bound(&self) -> (u64, String) {
         let (ttl, lease) = (self.ttl.0, self.lease.0);
         let ms = |us: u64| us / 1_000;
-        match self.policy {
+        let (bound, mut why) = match self.policy {
             Policy::WriteBack => (
                 ttl + lease + self.flush.0,
                 format!(
@@ -163,7 +194,19 @@ impl Cfg {
                 ),
             ),
             p => (ttl + lease, format!("TTL {} + lease {} ms ({})", ms(ttl), ms(lease), p.name())),
+        };
+        if self.replicas > 1 && self.copy_expiry == CopyExpiry::OnArrival {
+            why.push_str(
+                "; replica copies restart their TTL on arrival, so it holds only while copies arrive within the lease",
+            );
         }
+        (bound, why)
+    }
+
+    /// Whether reads may be served by a replica rather than the key's first owner.
+    /// Write-back keeps the only fresh copy on the first owner, so it always reads there.
+    pub fn reads_any_replica(&self) -> bool {
+        self.replicas > 1 && self.replica_reads == ReplicaReads::Any && self.policy != Policy::WriteBack
     }
 
     pub fn cache_name(idx: u32) -> String {

@@ -3,6 +3,12 @@
 //! modulo hashing (naive), consistent hashing with virtual nodes, rendezvous hashing, jump
 //! consistent hash — and the parameters pick eviction, write policy, stampede protection,
 //! replication and TTL. See `explainer.md` for the walk-through.
+//!
+//! The default scenario has more keys than the cluster has slots, so nodes evict, and the
+//! first spare joins at `join_at_ms`. That join is scheduled here from the parameters
+//! rather than carried as a fault in the scenario: a scenario's faults are written once,
+//! from the defaults, and would otherwise name a spare that `spares = 0` removes or keep
+//! the default time after `join_at_ms` changes.
 
 pub mod cache;
 pub mod checks;
@@ -129,10 +135,24 @@ const fn choice(
 pub static PARAMS: &[ParamSpec] = &[
     int("cache_nodes", "Cache nodes", "nodes", 1, 16, 4, "Cache nodes up at the start."),
     int("spares", "Spare nodes", "nodes", 0, 4, 1, "Powered-off cache nodes; a restart fault on one makes it join."),
-    int("join_at_ms", "Spare joins at", "ms", 0, 600_000, 2_000, "When the default scenario starts the first spare."),
+    int("join_at_ms", "Spare joins at", "ms", 0, 600_000, 2_000, "When the first spare starts and joins (none with 0 spares; after the run: never)."),
     int("clients", "App servers", "nodes", 1, 8, 3, "Clients that route keys to cache nodes."),
     int("vnodes", "Virtual nodes", "per node", 1, 512, 160, "Tokens each node places on the consistent-hash ring."),
-    int("replicas", "Replication factor", "copies", 1, 3, 1, "Cache nodes holding each key; reads spread over them, writes invalidate all."),
+    int("replicas", "Replication factor", "copies", 1, 3, 1, "Cache nodes holding each key; the first owner copies what it stores to the others asynchronously, writes invalidate all."),
+    choice(
+        "replica_reads",
+        "Replica reads",
+        &["any", "primary"],
+        "any",
+        "Which owner serves a read: any of them (a replica may lag), or the first (replicas wait for a failover).",
+    ),
+    choice(
+        "copy_expiry",
+        "Copy expiry",
+        &["origin", "on-arrival"],
+        "origin",
+        "When a replica's copy expires: with the primary's entry, or a full TTL after it arrives (a late copy then outlives the bound).",
+    ),
     int("capacity", "Capacity", "entries/node", 8, 100_000, 200, "Entries a cache node holds before it evicts."),
     choice("eviction", "Eviction", &["lru", "lfu", "ttl"], "lru", "Which entry a full node drops: least recent, least frequent, or soonest to expire."),
     choice(
@@ -212,18 +232,25 @@ fn default_workload(_p: &Params) -> WorkloadSpec {
         rate_per_s: 2_000.0,
         think_ms: 0,
         duration_ms: 6_000,
-        keys: 500,
-        zipf_s: 0.9,
+        keys: 1_000,
+        zipf_s: 1.0,
         bursts: vec![Burst { at_ms: 3_500, for_ms: 1_500, factor: 2.0 }],
     }
 }
 
-fn default_faults(p: &Params) -> Vec<TimedFault> {
-    if p.int("spares") == 0 {
-        return Vec::new();
-    }
-    let node = Cfg::cache_name(p.int("cache_nodes") as u32);
-    vec![TimedFault { at_ms: p.int("join_at_ms") as u64, fault: Fault::Restart { node } }]
+/// No faults: the spare's join is part of the system (see [`join`]), so the default
+/// scenario is the same for every parameter value.
+fn default_faults(_p: &Params) -> Vec<TimedFault> {
+    Vec::new()
+}
+
+/// The first spare starting at `join_at_ms`, when there is a spare: it comes from the
+/// parameters at build time, so it always names a node that exists.
+fn join(p: &Params) -> Option<TimedFault> {
+    (p.int("spares") > 0).then(|| TimedFault {
+        at_ms: p.int("join_at_ms") as u64,
+        fault: Fault::Restart { node: Cfg::cache_name(p.int("cache_nodes") as u32) },
+    })
 }
 
 fn swarm_targets(p: &Params) -> Vec<String> {
@@ -240,6 +267,16 @@ fn build(s: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>, Build
 
 /// Builds the world (also used directly by the tests).
 pub fn build_world(s: &Scenario, opts: &BuildOptions) -> Result<World<Node>, BuildError> {
+    build_world_observed(s, opts, Vec::new())
+}
+
+/// Builds the world with `extra` properties watching next to the system's checks (tests
+/// use one to record what nodes observed).
+pub fn build_world_observed(
+    s: &Scenario,
+    opts: &BuildOptions,
+    extra: Vec<Box<dyn Property<Obs>>>,
+) -> Result<World<Node>, BuildError> {
     let cfg = Cfg::from_params(&s.params, s.strategy.id, &s.workload);
     let mut specs = Vec::new();
     for i in 0..cfg.clients {
@@ -252,35 +289,37 @@ pub fn build_world(s: &Scenario, opts: &BuildOptions) -> Result<World<Node>, Bui
     specs.push(NodeSpec::new("db", "db", Node::Db(db::Db::new(cfg.clone()))));
     prewarm(&mut specs, &cfg, s.seed);
     let (bound_us, why) = cfg.staleness_bound();
-    let props: Vec<Box<dyn Property<Obs>>> = vec![
+    let mut props: Vec<Box<dyn Property<Obs>>> = vec![
         Box::new(checks::KeyMovement::new(cfg.epsilon)),
         Box::new(checks::BoundedStaleness::new(bound_us, why)),
         Box::new(checks::DbUnderCapacity::new(cfg.db_capacity_qps)),
     ];
+    props.extend(extra);
     let wc = crate::system::world_config(s, opts);
-    World::new(wc, specs, props, s.faults.clone())
+    let faults = join(&s.params).into_iter().chain(s.faults.iter().cloned()).collect();
+    World::new(wc, specs, props, faults)
 }
 
 /// Most keys pre-loaded into the cache at the start.
 const PREWARM_MAX_KEYS: u64 = 20_000;
 
-/// Starts the run with a warm cache, as a production tier is: every node holds the keys it
-/// (or replicates) under the initial membership (up to its capacity), with the initial value and
-/// expiry times spread over one TTL so that they do not all lapse at once.
+/// Starts the run with a warm cache, as a production tier is: every owner of a key under
+/// the initial membership holds it (hottest keys first, up to its capacity), with the
+/// initial value and expiry times spread over one TTL so that they do not all lapse at
+/// once. Replicas get the primary's expiry, as a copy would carry it.
 fn prewarm(specs: &mut [NodeSpec<Node>], cfg: &Cfg, seed: u64) {
     let members: std::collections::BTreeSet<u32> = (0..cfg.initial).collect();
     let placement = AnyPlacement::build(cfg.scheme, &members);
     let mut rng = Prng::new(seed).fork("prewarm");
     for key in 0..cfg.workload.keys.min(PREWARM_MAX_KEYS) {
-        let Some(m) = placement.owner(key) else {
-            continue;
-        };
-        let Some(NodeSpec { actor: Node::Cache(c), .. }) = specs.get_mut((cfg.cache_base + m) as usize) else {
-            continue;
-        };
-        if c.store.len() < cfg.capacity {
-            let expires = SimTime(rng.below(cfg.ttl.0.max(1)));
-            c.store.put(key, store::Entry { val: 0, expires, delta_us: cfg.db_query.0, dirty: false });
+        let expires = SimTime(rng.below(cfg.ttl.0.max(1)));
+        for m in placement.owners(key, cfg.replicas) {
+            let Some(NodeSpec { actor: Node::Cache(c), .. }) = specs.get_mut((cfg.cache_base + m) as usize) else {
+                continue;
+            };
+            if c.store.len() < cfg.capacity {
+                c.store.put(key, store::Entry { val: 0, expires, delta_us: cfg.db_query.0, dirty: false });
+            }
         }
     }
 }

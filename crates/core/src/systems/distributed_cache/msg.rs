@@ -2,16 +2,26 @@
 //! and what nodes report to the checks. Values are write ids (`wid`): every write carries
 //! a fresh id, so a read's answer names exactly which write it saw (0 is the initial
 //! value), which is what lets the staleness check order writes and reads.
+//!
+//! With `replicas` > 1 the client names a key's other owners (`copy_to`) in what it sends
+//! the first owner; that node then copies every value it stores to them (`Copy`), fire and
+//! forget, so replicas lag by one network hop — or by however long a clogged link holds
+//! the copy.
 
 use crate::sim::node::Message;
 use crate::sim::time::SimTime;
+use crate::sim::NodeId;
 
 #[derive(Clone, Debug, Hash)]
 pub enum Msg {
-    /// Client → cache: read `key`.
+    /// Client → cache: read `key`; a read-through owner copies what it loads to `copy_to`.
+    /// A `replica` serves what it holds but on a miss takes no lease and loads nothing:
+    /// the client asks the first owner instead, so a key is loaded once, not once per copy.
     Get {
         req: u64,
         key: u64,
+        copy_to: Vec<NodeId>,
+        replica: bool,
     },
     /// Cache → client: the value; `refresh` is a lease token when the client should
     /// recompute the entry in the background (probabilistic early expiry).
@@ -32,22 +42,34 @@ pub enum Msg {
     Parked {
         req: u64,
     },
-    /// Client → cache: store what the database said, under lease `token`.
+    /// Client → cache: store what the database said, under lease `token`, and copy it to
+    /// `copy_to`.
     Fill {
         key: u64,
         val: u64,
         token: u64,
+        copy_to: Vec<NodeId>,
     },
     /// Client → cache: drop `key` (a write happened).
     Invalidate {
         key: u64,
     },
-    /// Client → cache: write through the cache (`back`: acknowledge first, flush later).
+    /// Client → cache: write through the cache (`back`: acknowledge first, flush later),
+    /// then copy the new value to `copy_to`.
     Write {
         req: u64,
         key: u64,
         wid: u64,
         back: bool,
+        copy_to: Vec<NodeId>,
+    },
+    /// First owner → replica: the value it just stored, which the primary serves until
+    /// `expires` (its own clock), and when the copy left (true time, for reports only).
+    Copy {
+        key: u64,
+        val: u64,
+        expires: SimTime,
+        sent: SimTime,
     },
     /// Cache → client: the write is acknowledged.
     Written {
@@ -100,6 +122,7 @@ impl Message for Msg {
             Msg::Invalidate { key } => format!("invalidate k{key}"),
             Msg::Write { key, back, .. } => format!("{} k{key}", if *back { "write-back" } else { "write-through" }),
             Msg::Written { .. } => "written".into(),
+            Msg::Copy { key, .. } => format!("copy k{key}"),
             Msg::Hello => "hello".into(),
             Msg::Ping => "ping".into(),
             Msg::Pong => "pong".into(),
@@ -130,11 +153,22 @@ pub enum Obs {
         key: u64,
         wid: u64,
     },
-    /// A read that began at `started` returned `val`.
+    /// A read that began at `started` returned `val`, answered by cache member `node`
+    /// (`None`: by the database), which was a replica rather than the key's first owner
+    /// when `replica` is set.
     Read {
         key: u64,
         val: u64,
         started: SimTime,
+        node: Option<u32>,
+        replica: bool,
+    },
+    /// Cache member `node` stored a copy of `key` = `val` that its primary sent at `sent`.
+    Copied {
+        node: u32,
+        key: u64,
+        val: u64,
+        sent: SimTime,
     },
     /// A query reached the database.
     DbArrival,

@@ -1,6 +1,7 @@
 //! What the page draws: the key ownership ring as the first live client sees it (tokens
 //! for the ring scheme, and a sample of keys coloured by owner for every scheme), the hit
-//! ratio over time, database load against its capacity, and a per-node table.
+//! ratio over time, database load against its capacity, and a per-node table (with how
+//! many entries each node evicted, since a full node trades hits for room).
 
 use super::config::Cfg;
 use super::Node;
@@ -111,11 +112,12 @@ fn table(w: &World<Node>, p: &AnyPlacement, cfg: &Cfg) -> Table {
             c.hits.to_string(),
             c.misses.to_string(),
             format!("{ratio:.0}%"),
+            c.evictions.to_string(),
         ]);
     }
     Table {
         title: "Cache nodes".into(),
-        columns: ["node", "status", "keys", "dirty", "owns", "hits", "misses", "hit ratio"]
+        columns: ["node", "status", "keys", "dirty", "owns", "hits", "misses", "hit ratio", "evicted"]
             .iter()
             .map(|s| s.to_string())
             .collect(),
