@@ -1,8 +1,18 @@
 //! A gateway: the API front door that enforces the limit. Per strategy it either asks the
 //! store (plain commands for the naive strategies, one atomic script for the robust ones),
 //! decides alone from its own memory (local-only), or spends quota it leased from the
-//! store (local-sync). When the store does not answer within `store_timeout_ms` it fails
-//! open (admits, flagged as a bypass) or closed (answers 503), per the `fail_mode` knob.
+//! store (local-sync). When the store does not answer within `store_timeout_ms`, or
+//! answers `BUSY`, it fails open (admits, flagged as a bypass) or closed (answers 503),
+//! per the `fail_mode` knob.
+//!
+//! The robust strategies shed a flood here, before it reaches the store's queue. With the
+//! atomic scripts a gateway keeps at most one command per key at the store (requests for a
+//! key that is already being asked about wait their turn here), and a key the script
+//! refused is refused locally until the store's retry-after passes; so the store never
+//! holds more than gateways × keys of their commands, however hard anyone floods. A spent
+//! lease is refused locally. The
+//! naive strategies send every request on, so a flood queues in front of everyone's
+//! commands and fills the store's queue.
 
 use super::msg::{Msg, Obs, Verdict};
 use super::{Cfg, Plan};
@@ -14,6 +24,10 @@ use std::collections::{BTreeMap, VecDeque};
 
 /// Most requests parked per key while a lease is in flight.
 const MAX_PARKED: usize = 64;
+/// Ops given up on, remembered so a late reply can say why (most kept).
+const MAX_GAVE_UP: usize = 256;
+/// Counter of requests refused at a gateway from a cached store refusal.
+pub const SHED_LOCALLY: &str = "refused at the gateway (cached store refusal)";
 
 /// A client request waiting for the store.
 #[derive(Clone, Copy, Debug)]
@@ -37,6 +51,13 @@ struct Quota {
     parked: VecDeque<Waiting>,
 }
 
+/// Central scripts: one key's single flight to the store.
+#[derive(Clone, Debug, Default)]
+struct Line {
+    inflight: Option<u64>,
+    parked: VecDeque<Waiting>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Gateway {
     pub idx: u32,
@@ -49,7 +70,14 @@ pub struct Gateway {
     pub local: Option<Limiter>,
     /// Local-sync: leased quota per key.
     quota: BTreeMap<u32, Quota>,
-    pub decided: [u64; 4],
+    /// Central scripts: keys the store refused, refused here until this local instant.
+    denied_until: BTreeMap<u32, u64>,
+    /// Central scripts: per key, the one op at the store and the requests waiting behind it.
+    lines: BTreeMap<u32, Line>,
+    /// Ops whose client got a 503 on timeout, by op: the client's node id.
+    gave_up: BTreeMap<u64, NodeId>,
+    /// Allowed, limited, unavailable, fail-open, busy.
+    pub decided: [u64; 5],
 }
 
 impl Gateway {
@@ -66,7 +94,10 @@ impl Gateway {
             pending: BTreeMap::new(),
             local,
             quota: BTreeMap::new(),
-            decided: [0; 4],
+            denied_until: BTreeMap::new(),
+            lines: BTreeMap::new(),
+            gave_up: BTreeMap::new(),
+            decided: [0; 5],
         }
     }
 
@@ -80,7 +111,9 @@ impl Gateway {
     }
 
     pub fn pending(&self) -> usize {
-        self.pending.len() + self.quota.values().map(|q| q.parked.len()).sum::<usize>()
+        self.pending.len()
+            + self.quota.values().map(|q| q.parked.len()).sum::<usize>()
+            + self.lines.values().map(|l| l.parked.len()).sum::<usize>()
     }
 
     fn answer(&mut self, w: Waiting, verdict: Verdict, bypass: bool, ctx: &mut Ctx<'_, Msg, Obs>) {
@@ -89,21 +122,33 @@ impl Gateway {
             (Verdict::Allowed, true) => (3, "fail-open"),
             (Verdict::Limited, _) => (1, "limited"),
             (Verdict::Unavailable, _) => (2, "unavailable"),
+            (Verdict::Busy, _) => (4, "busy"),
         };
         self.decided[slot] += 1;
         ctx.metrics.series.add(series, ctx.now(), 1.0);
         if bypass {
-            ctx.observe(Obs::Admit { key: w.key, bypass: true });
+            ctx.observe(Obs::Admit { key: w.key, by: ctx.me(), bypass: true });
         }
         ctx.send(w.client, Msg::Resp { id: w.id, verdict });
     }
 
-    /// The store did not answer in time.
-    fn give_up(&mut self, w: Waiting, ctx: &mut Ctx<'_, Msg, Obs>) {
+    /// The store did not answer in time (`busy`: it answered that its queue was full).
+    fn give_up(&mut self, w: Waiting, busy: bool, ctx: &mut Ctx<'_, Msg, Obs>) {
         if self.cfg.fail_open {
             self.answer(w, Verdict::Allowed, true, ctx);
         } else {
-            self.answer(w, Verdict::Unavailable, false, ctx);
+            self.answer(w, if busy { Verdict::Busy } else { Verdict::Unavailable }, false, ctx);
+        }
+    }
+
+    /// A reply to an op we no longer wait for. If we had answered 503 on timeout and the
+    /// command had queued in the store longer than our timeout, report that the queue, not
+    /// a fault, made that client wait.
+    fn late(&mut self, op: u64, queued_us: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if let Some(client) = self.gave_up.remove(&op) {
+            if queued_us >= self.cfg.timeout_us {
+                ctx.observe(Obs::Late { client, queued_us });
+            }
         }
     }
 
@@ -122,15 +167,15 @@ impl Gateway {
     pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
         match msg {
             Msg::Req { id, key } => self.request(Waiting { client: from, id, key }, ctx),
-            Msg::IncrReply { op, count } => {
-                let Some(w) = self.pending.remove(&op) else { return };
+            Msg::IncrReply { op, count, queued_us } => {
+                let Some(w) = self.pending.remove(&op) else { return self.late(op, queued_us, ctx) };
                 if count == 1 {
                     ctx.send(self.store, Msg::Expire { key: w.key, ttl_ms: self.cfg.policy.window_us / 1_000 });
                 }
                 self.decide(w, count <= self.cfg.policy.limit, ctx);
             }
-            Msg::GetReply { op, value } => {
-                let Some(w) = self.pending.remove(&op) else { return };
+            Msg::GetReply { op, value, queued_us } => {
+                let Some(w) = self.pending.remove(&op) else { return self.late(op, queued_us, ctx) };
                 let ok = value < self.cfg.policy.limit;
                 if ok {
                     let window = self.window(ctx);
@@ -138,21 +183,51 @@ impl Gateway {
                 }
                 self.decide(w, ok, ctx);
             }
-            Msg::EvalReply { op, allowed } => {
-                let Some(w) = self.pending.remove(&op) else { return };
+            Msg::EvalReply { op, allowed, retry_us, queued_us } => {
+                let Some(w) = self.pending.remove(&op) else { return self.late(op, queued_us, ctx) };
+                if !allowed {
+                    // Refuse this key here until it could pass again: the flood stops at
+                    // the gateway instead of queueing in front of everyone at the store.
+                    let until = ctx.local_time().micros().saturating_add(retry_us);
+                    let e = self.denied_until.entry(w.key).or_default();
+                    *e = (*e).max(until);
+                }
                 // The store already reported the admission (it decided, atomically).
                 let verdict = if allowed { Verdict::Allowed } else { Verdict::Limited };
                 self.answer(w, verdict, false, ctx);
+                self.next_in_line(w.key, op, ctx);
             }
             Msg::Leased { op, key, window, granted, stale } => self.leased(op, key, window, granted, stale, ctx),
+            Msg::Busy { op } => self.busy(op, ctx),
             _ => {}
+        }
+    }
+
+    /// The store refused command `op`: its queue was full.
+    fn busy(&mut self, op: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if let Some(w) = self.pending.remove(&op) {
+            self.give_up(w, true, ctx);
+            return self.abandon_line(w.key, op, true, ctx);
+        }
+        let hit = self.quota.iter().find(|(_, q)| q.unanswered.contains(&op)).map(|(k, _)| *k);
+        let Some(key) = hit else { return };
+        let Some(q) = self.quota.get_mut(&key) else { return };
+        // Refused, so nothing was leased: no late grant can come for it.
+        q.unanswered.retain(|&o| o != op);
+        if q.inflight != Some(op) {
+            return;
+        }
+        q.inflight = None;
+        let parked: Vec<Waiting> = q.parked.drain(..).collect();
+        for w in parked {
+            self.give_up(w, true, ctx);
         }
     }
 
     /// A decision this gateway makes itself (naive strategies and local modes).
     fn decide(&mut self, w: Waiting, ok: bool, ctx: &mut Ctx<'_, Msg, Obs>) {
         if ok {
-            ctx.observe(Obs::Admit { key: w.key, bypass: false });
+            ctx.observe(Obs::Admit { key: w.key, by: ctx.me(), bypass: false });
             self.answer(w, Verdict::Allowed, false, ctx);
         } else {
             self.answer(w, Verdict::Limited, false, ctx);
@@ -167,7 +242,16 @@ impl Gateway {
                 let window = self.window(ctx);
                 self.ask(w, |op| Msg::Get { op, key, window }, ctx)
             }
-            Plan::Central(_) => self.ask(w, |op| Msg::Eval { op, key }, ctx),
+            Plan::Central(_) => {
+                let line = self.lines.entry(key).or_default();
+                if line.inflight.is_none() {
+                    self.script(w, ctx);
+                } else if line.parked.len() < MAX_PARKED {
+                    line.parked.push_back(w);
+                } else {
+                    self.answer(w, Verdict::Unavailable, false, ctx);
+                }
+            }
             Plan::Local(_) => {
                 let now = ctx.local_time().micros();
                 let Some(l) = self.local.as_mut() else { return };
@@ -179,6 +263,49 @@ impl Gateway {
                 self.decide(w, ok, ctx);
             }
             Plan::Lease => self.spend(w, ctx),
+        }
+    }
+
+    /// Central scripts: refuse locally while the store's refusal holds, else ask the store
+    /// (this request is then the key's one command in flight).
+    fn script(&mut self, w: Waiting, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let now = ctx.local_time().micros();
+        if self.denied_until.get(&w.key).is_some_and(|&until| now < until) {
+            ctx.metrics.add(SHED_LOCALLY, 1);
+            return self.decide(w, false, ctx);
+        }
+        let key = w.key;
+        self.ask(w, |op| Msg::Eval { op, key }, ctx);
+        if let Some(line) = self.lines.get_mut(&key) {
+            line.inflight = Some(self.next_op);
+        }
+    }
+
+    /// Central scripts: `op` for `key` was answered; the next waiting request goes (or is
+    /// refused here, if the answer was a refusal that still holds).
+    fn next_in_line(&mut self, key: u32, op: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        loop {
+            let Some(line) = self.lines.get_mut(&key) else { return };
+            if line.inflight == Some(op) {
+                line.inflight = None;
+            }
+            if line.inflight.is_some() {
+                return;
+            }
+            let Some(w) = line.parked.pop_front() else { return };
+            self.script(w, ctx);
+        }
+    }
+
+    /// Central scripts: `op` for `key` failed (timeout, or `BUSY`); the store is not
+    /// answering, so the requests waiting behind it get the same answer now rather than
+    /// each waiting out its own timeout.
+    fn abandon_line(&mut self, key: u32, op: u64, busy: bool, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let Some(line) = self.lines.get_mut(&key).filter(|l| l.inflight == Some(op)) else { return };
+        line.inflight = None;
+        let parked: Vec<Waiting> = line.parked.drain(..).collect();
+        for w in parked {
+            self.give_up(w, busy, ctx);
         }
     }
 
@@ -244,7 +371,7 @@ impl Gateway {
             // The store is in another window than our clock says: we cannot be sure.
             let parked: Vec<Waiting> = q.parked.drain(..).collect();
             for w in parked {
-                self.give_up(w, ctx);
+                self.give_up(w, false, ctx);
             }
             return;
         }
@@ -279,7 +406,14 @@ impl Gateway {
 
     pub fn on_timer(&mut self, op: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
         if let Some(w) = self.pending.remove(&op) {
-            return self.give_up(w, ctx);
+            if !self.cfg.fail_open {
+                self.gave_up.insert(op, w.client);
+                if self.gave_up.len() > MAX_GAVE_UP {
+                    self.gave_up.pop_first();
+                }
+            }
+            self.give_up(w, false, ctx);
+            return self.abandon_line(w.key, op, false, ctx);
         }
         let hit = self.quota.iter().find(|(_, q)| q.inflight == Some(op)).map(|(k, _)| *k);
         if let Some(key) = hit {
@@ -291,7 +425,7 @@ impl Gateway {
                 None => Vec::new(),
             };
             for w in parked {
-                self.give_up(w, ctx);
+                self.give_up(w, false, ctx);
             }
         }
     }

@@ -36,14 +36,17 @@ impl Actor for Node {
         match self {
             Node::Client(c) => c.on_timer(tag, ctx),
             Node::Gateway(g) => g.on_timer(tag, ctx),
-            Node::Store(_) => {}
+            Node::Store(s) => s.on_timer(tag, ctx),
         }
     }
 
     fn on_crash(&mut self) {
-        // The store is durable (see store.rs); clients are never crashed by a swarm.
-        if let Node::Gateway(g) = self {
-            g.crash();
+        // The store's data is durable but its queue is not (see store.rs); clients are
+        // never crashed by a swarm.
+        match self {
+            Node::Gateway(g) => g.crash(),
+            Node::Store(s) => s.crash(),
+            Node::Client(_) => {}
         }
     }
 
@@ -52,18 +55,19 @@ impl Actor for Node {
     fn describe(&self) -> String {
         match self {
             Node::Client(c) => format!(
-                "k{}: {} ok / {} limited / {} unavail / {} lost",
-                c.key, c.tally[0], c.tally[1], c.tally[2], c.tally[3]
+                "k{}: {} ok / {} limited / {} busy / {} unavail / {} lost",
+                c.key, c.tally[0], c.tally[1], c.tally[4], c.tally[2], c.tally[3]
             ),
             Node::Gateway(g) => format!(
-                "{} allowed, {} limited, {} 503, {} fail-open; {} waiting",
+                "{} allowed, {} limited, {} busy, {} 503, {} fail-open; {} waiting",
                 g.decided[0],
                 g.decided[1],
+                g.decided[4],
                 g.decided[2],
                 g.decided[3],
                 g.pending()
             ),
-            Node::Store(s) => format!("{} commands", s.commands),
+            Node::Store(s) => format!("{} commands, {} queued, {} refused", s.commands, s.depth(), s.shed),
         }
     }
 }

@@ -1,23 +1,49 @@
-//! The shared store: one Redis-like, single-threaded node. Each message is one command and
-//! the kernel runs one handler at a time, so every command — and every `EVAL` script — is
-//! atomic, exactly as in Redis. What is *not* atomic is a sequence of commands from a
-//! gateway (`INCR` then `EXPIRE`, `GET` then `SET`): other gateways' commands interleave.
+//! The shared store: one Redis-like, single-threaded node. It runs one command at a time,
+//! each taking `store_us` of service, and holds the commands that arrive meanwhile in a
+//! FIFO queue of at most `store_queue`. A command that finds the queue full is refused at
+//! once with `BUSY` (or dropped, if nobody waits for its reply) and counted. So a flood
+//! that reaches the store costs everyone: honest callers' commands wait behind the
+//! abuser's, and are refused when the queue is full — unless the gateways shed the flood
+//! before it gets here.
 //!
-//! The store is modelled as durable (Redis with `appendfsync always`): a crash makes it
-//! unreachable but loses no counter. A store that forgets its counters on restart would
-//! re-open every key's budget — a real trade-off the explainer discusses, left out here so
-//! that crash faults test availability, not amnesia.
+//! Because one command runs at a time, every command — and every `EVAL` script — is
+//! atomic, exactly as in Redis. What is *not* atomic is a sequence of commands from a
+//! gateway (`INCR` then `EXPIRE`, `GET` then `SET`): other gateways' commands interleave,
+//! and the longer the queue, the wider the gap.
+//!
+//! The store's data is modelled as durable (Redis with `appendfsync always`): a crash makes
+//! it unreachable and loses the queued commands, but no counter. A store that forgot its
+//! counters on restart would re-open every key's budget — a real trade-off the explainer
+//! discusses, left out here so that crash faults test availability, not amnesia.
 
 use super::msg::{Msg, Obs};
 use super::{Cfg, Plan};
 use crate::blocks::rate_limit::Limiter;
 use crate::sim::node::Ctx;
+use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::NodeId;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Series of the store chart.
+pub const QUEUE_SERIES: &str = "store queue (deepest)";
+pub const SHED_SERIES: &str = "refused: queue full";
+/// Counter of commands refused or dropped because the queue was full.
+pub const SHED: &str = "store commands refused (queue full)";
+
+/// A command waiting for the store's single thread.
+#[derive(Clone, Debug)]
+struct Queued {
+    from: NodeId,
+    msg: Msg,
+    arrived: SimTime,
+}
 
 #[derive(Clone, Debug)]
 pub struct Store {
     cfg: Cfg,
+    queue: VecDeque<Queued>,
+    /// The command in service and how long it had queued.
+    busy: Option<(Queued, u64)>,
     /// `INCR`/`EXPIRE` keys: count and expiry instant (µs, store clock).
     kv: BTreeMap<u32, (u64, Option<u64>)>,
     /// `GET`/`SET` keys `key:window`.
@@ -29,7 +55,12 @@ pub struct Store {
     /// Per key: admitted and denied by the script (or leased / refused for local-sync).
     pub tally: BTreeMap<u32, (u64, u64)>,
     pub commands: u64,
+    pub shed: u64,
+    pub deepest: usize,
 }
+
+/// Timer tag: the command in service is done.
+const DONE: u64 = 0;
 
 impl Store {
     pub fn new(cfg: Cfg) -> Store {
@@ -39,13 +70,27 @@ impl Store {
         };
         Store {
             cfg,
+            queue: VecDeque::new(),
+            busy: None,
             kv: BTreeMap::new(),
             cells: BTreeMap::new(),
             limiter,
             leased: BTreeMap::new(),
             tally: BTreeMap::new(),
             commands: 0,
+            shed: 0,
+            deepest: 0,
         }
+    }
+
+    /// A crash loses the commands in the queue and the one in service; data survives.
+    pub fn crash(&mut self) {
+        self.queue.clear();
+        self.busy = None;
+    }
+
+    pub fn depth(&self) -> usize {
+        self.queue.len()
     }
 
     fn count(&mut self, key: u32, ok: bool) {
@@ -57,7 +102,46 @@ impl Store {
         }
     }
 
+    /// A command arrives: start it, queue it, or refuse it.
     pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let q = Queued { from, msg, arrived: ctx.now() };
+        if self.busy.is_none() {
+            self.start(q, ctx);
+        } else if self.queue.len() < self.cfg.store_queue {
+            self.queue.push_back(q);
+            self.deepest = self.deepest.max(self.queue.len());
+            ctx.metrics.series.max(QUEUE_SERIES, ctx.now(), self.queue.len() as f64);
+        } else {
+            self.shed += 1;
+            ctx.metrics.add(SHED, 1);
+            ctx.metrics.series.add(SHED_SERIES, ctx.now(), 1.0);
+            if let Some(op) = awaited(&q.msg) {
+                ctx.send(from, Msg::Busy { op });
+            }
+        }
+    }
+
+    fn start(&mut self, q: Queued, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let queued_us = ctx.now().since(q.arrived).0;
+        self.busy = Some((q, queued_us));
+        ctx.set_timer(SimDuration(self.cfg.store_us), DONE);
+    }
+
+    pub fn on_timer(&mut self, tag: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if tag != DONE {
+            return;
+        }
+        if let Some((done, queued_us)) = self.busy.take() {
+            self.run(done.from, done.msg, queued_us, ctx);
+        }
+        if let Some(next) = self.queue.pop_front() {
+            ctx.metrics.series.max(QUEUE_SERIES, ctx.now(), self.queue.len() as f64);
+            self.start(next, ctx);
+        }
+    }
+
+    /// Runs one command, atomically.
+    fn run(&mut self, from: NodeId, msg: Msg, queued_us: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
         self.commands += 1;
         let now = ctx.local_time().micros();
         let w = self.cfg.policy.window_us;
@@ -70,7 +154,7 @@ impl Store {
                 e.0 += 1;
                 let count = e.0;
                 self.cfg.level(ctx, key, count as f64);
-                ctx.send(from, Msg::IncrReply { op, count });
+                ctx.send(from, Msg::IncrReply { op, count, queued_us });
             }
             Msg::Expire { key, ttl_ms } => {
                 if let Some(e) = self.kv.get_mut(&key) {
@@ -79,7 +163,7 @@ impl Store {
             }
             Msg::Get { op, key, window } => {
                 let value = self.cells.get(&(key, window)).copied().unwrap_or(0);
-                ctx.send(from, Msg::GetReply { op, value });
+                ctx.send(from, Msg::GetReply { op, value, queued_us });
             }
             Msg::Set { key, window, value } => {
                 self.cells.insert((key, window), value);
@@ -91,13 +175,14 @@ impl Store {
             Msg::Eval { op, key } => {
                 let Some(l) = self.limiter.as_mut() else { return };
                 let allowed = l.check(now, key);
+                let retry_us = if allowed { 0 } else { l.retry_after(now, key) };
                 let level = l.level(now, key);
                 self.count(key, allowed);
                 if allowed {
-                    ctx.observe(Obs::Admit { key, bypass: false });
+                    ctx.observe(Obs::Admit { key, by: from, bypass: false });
                 }
                 self.cfg.level(ctx, key, level);
-                ctx.send(from, Msg::EvalReply { op, allowed });
+                ctx.send(from, Msg::EvalReply { op, allowed, retry_us, queued_us });
             }
             Msg::Lease { op, key, window, want } => {
                 let current = now / w;
@@ -122,7 +207,18 @@ impl Store {
 
     /// Rows for the per-key table: key, state, admitted, denied.
     pub fn rows(&self, now_us: u64) -> Vec<Vec<String>> {
-        let mut rows = Vec::new();
+        let mut rows = vec![vec![
+            "store".to_string(),
+            format!(
+                "queue {}/{} ({} µs per command), deepest {}",
+                self.queue.len(),
+                self.cfg.store_queue,
+                self.cfg.store_us,
+                self.deepest
+            ),
+            format!("{} run", self.commands),
+            format!("{} refused", self.shed),
+        ]];
         let w = self.cfg.policy.window_us;
         match (&self.limiter, self.cfg.plan) {
             (Some(l), _) => {
@@ -164,5 +260,13 @@ impl Store {
             }
         }
         rows
+    }
+}
+
+/// The op a gateway waits on for this command, if it waits for a reply at all.
+fn awaited(msg: &Msg) -> Option<u64> {
+    match msg {
+        Msg::Incr { op, .. } | Msg::Get { op, .. } | Msg::Eval { op, .. } | Msg::Lease { op, .. } => Some(*op),
+        _ => None,
     }
 }

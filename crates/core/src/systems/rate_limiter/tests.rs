@@ -8,6 +8,9 @@ use super::*;
 use crate::check::CheckResult;
 use crate::run::{run_validated, sweep_scenario};
 use crate::scenario::ScenarioSpec;
+use crate::sim::time::SimDuration;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 fn scenario(strategy: &str) -> Scenario {
     let mut spec = DEF.default_spec();
@@ -139,19 +142,33 @@ fn window_bound_bites_and_skips_fail_open_windows() {
 fn no_starvation_bites() {
     let mut ns = NoStarvation::new(0.9);
     for i in 0..20 {
-        ns.record(0, Outcome::Answered(Verdict::Allowed));
-        ns.record(1, Outcome::Answered(if i % 2 == 0 { Verdict::Allowed } else { Verdict::Limited }));
-        ns.record(1, Outcome::Answered(Verdict::Unavailable));
+        ns.record(0, 10, Outcome::Answered(Verdict::Allowed));
+        ns.record(1, 11, Outcome::Answered(if i % 2 == 0 { Verdict::Allowed } else { Verdict::Limited }));
+        ns.record(1, 11, Outcome::Answered(Verdict::Unavailable));
     }
     let v = ns.judge().expect("client 1 got half");
     assert!(v.starts_with("client-1 got 10 of 20"), "{v}");
     // Unanswered requests are shown, not judged.
     let mut ns = NoStarvation::new(0.9);
     for _ in 0..20 {
-        ns.record(0, Outcome::Answered(Verdict::Allowed));
-        ns.record(0, Outcome::Lost);
+        ns.record(0, 10, Outcome::Answered(Verdict::Allowed));
+        ns.record(0, 10, Outcome::Lost);
+        ns.record(0, 10, Outcome::Answered(Verdict::Unavailable));
     }
     assert!(ns.judge().is_none());
+    // ...unless the store was up and busy: refusals by a full queue count, and so do
+    // 503s a gateway later learned had queued past its timeout.
+    let mut ns = NoStarvation::new(0.9);
+    for i in 0..20 {
+        ns.record(0, 10, Outcome::Answered(if i < 15 { Verdict::Allowed } else { Verdict::Busy }));
+        ns.record(0, 10, Outcome::Answered(Verdict::Unavailable));
+    }
+    for _ in 0..5 {
+        ns.record_late(10);
+    }
+    let v = ns.judge().expect("15 of 25 judged");
+    assert!(v.contains("client-0 got 15 of 25 judged"), "{v}");
+    assert!(v.contains("5 refused by the store's full queue, 5 timed out queueing"), "{v}");
 }
 
 #[test]
@@ -193,34 +210,34 @@ fn golden_trace_of_the_default_scenario() {
         9      5.415ms client-2   timer 0
         10      6.031ms gateway-2  <- client-2 req #1 k3
         11      6.764ms store      <- gateway-2 INCR k3
-        12      7.301ms gateway-2  <- store = 1
-        13      8.006ms client-2   <- gateway-2 resp #1 Allowed
-        14      8.017ms store      <- gateway-2 EXPIRE k3 1000ms
-        15      9.586ms abuser     timer 0
-        16     10.393ms gateway-2  <- abuser req #1 k0
-        17     10.921ms client-0   timer 0
-        18     11.055ms store      <- gateway-2 INCR k0
-        19     11.667ms gateway-2  <- store = 1
-        20     12.066ms gateway-2  <- client-0 req #1 k1
-        21     12.270ms abuser     <- gateway-2 resp #1 Allowed
-        22     12.504ms store      <- gateway-2 EXPIRE k0 1000ms
-        23     12.801ms store      <- gateway-2 INCR k1
-        24     13.376ms gateway-2  <- store = 1
-        25     13.916ms store      <- gateway-2 EXPIRE k1 1000ms
-        26     14.100ms client-0   <- gateway-2 resp #1 Allowed
-        27     17.642ms client-2   timer 0
-        28     18.797ms gateway-0  <- client-2 req #2 k3
-        29     18.890ms client-0   timer 0
-        30     19.414ms store      <- gateway-0 INCR k3
-        31     19.432ms gateway-2  <- client-0 req #2 k1
-        32     19.963ms gateway-0  <- store = 2
-        33     20.583ms store      <- gateway-2 INCR k1
-        34     20.636ms client-2   <- gateway-0 resp #2 Allowed
-        35     21.345ms gateway-2  <- store = 2
-        36     21.615ms client-1   timer 0
-        37     22.137ms gateway-1  <- client-1 req #1 k2
-        38     22.159ms client-0   <- gateway-2 resp #2 Allowed
-        39     22.695ms store      <- gateway-1 INCR k2
+        12      8.764ms store      timer 0
+        13      9.301ms gateway-2  <- store = 1
+        14      9.586ms abuser     timer 0
+        15     10.006ms client-2   <- gateway-2 resp #1 Allowed
+        16     10.017ms store      <- gateway-2 EXPIRE k3 1000ms
+        17     10.393ms gateway-2  <- abuser req #1 k0
+        18     10.921ms client-0   timer 0
+        19     11.055ms store      <- gateway-2 INCR k0
+        20     12.017ms store      timer 0
+        21     12.066ms gateway-2  <- client-0 req #1 k1
+        22     12.678ms store      <- gateway-2 INCR k1
+        23     14.017ms store      timer 0
+        24     14.854ms gateway-2  <- store = 1
+        25     15.457ms store      <- gateway-2 EXPIRE k0 1000ms
+        26     15.589ms abuser     <- gateway-2 resp #1 Allowed
+        27     16.017ms store      timer 0
+        28     16.592ms gateway-2  <- store = 1
+        29     17.132ms store      <- gateway-2 EXPIRE k1 1000ms
+        30     17.316ms client-0   <- gateway-2 resp #1 Allowed
+        31     17.642ms client-2   timer 0
+        32     18.017ms store      timer 0
+        33     18.797ms gateway-0  <- client-2 req #2 k3
+        34     18.890ms client-0   timer 0
+        35     19.414ms store      <- gateway-0 INCR k3
+        36     19.432ms gateway-2  <- client-0 req #2 k1
+        37     19.981ms store      <- gateway-2 INCR k1
+        38     20.017ms store      timer 0
+        39     21.615ms client-1   timer 0
     "#]]
     .assert_eq(&text);
 }
@@ -252,8 +269,10 @@ fn views_draw_levels_outcomes_and_per_key_state() {
         let mut sim = (DEF.build)(&scenario(id), &BuildOptions::default()).unwrap();
         sim.run_to_end();
         let views = sim.views();
-        assert_eq!(views.len(), 3);
+        assert_eq!(views.len(), 4);
         let ok = views.iter().all(|v| match v {
+            // local-only never calls the store, so its queue stays empty.
+            crate::view::View::Series(s) if id == "local-only" && s.title.starts_with("Store queue") => true,
             crate::view::View::Series(s) => s.lines.iter().any(|l| !l.values.is_empty()),
             crate::view::View::Table(t) => !t.rows.is_empty(),
             _ => false,
@@ -261,4 +280,158 @@ fn views_draw_levels_outcomes_and_per_key_state() {
         assert!(ok, "{id}: {views:?}");
         assert!(!sim.topology().nodes[0].label.is_empty());
     }
+}
+
+// ---- Mechanisms: each check fails for the reason the design causes. ----
+
+/// Records every observation, for tests that look at what happened, not only at verdicts.
+#[derive(Clone)]
+struct Recorder(Rc<RefCell<Vec<(u64, Obs)>>>);
+
+impl Property<Obs> for Recorder {
+    fn name(&self) -> &'static str {
+        "recorder"
+    }
+    fn observe(&mut self, at: SimTime, obs: &Obs) -> Option<String> {
+        self.0.borrow_mut().push((at.micros(), obs.clone()));
+        None
+    }
+    fn samples(&self) -> u64 {
+        0
+    }
+    fn clone_box(&self) -> Box<dyn Property<Obs>> {
+        Box::new(self.clone())
+    }
+}
+
+/// Runs `s` to the end with the design's own checks, its nodes configured by `cfg_of(s)`
+/// changed by `tweak` (the checks still hold it to the untweaked design's claims).
+fn observed(s: &Scenario, tweak: impl FnOnce(&mut Cfg)) -> (World<Node>, Vec<(u64, Obs)>) {
+    let mut cfg = cfg_of(s).unwrap();
+    let mut props = checks_for(s, &cfg);
+    tweak(&mut cfg);
+    let log = Rc::new(RefCell::new(Vec::new()));
+    props.push(Box::new(Recorder(log.clone())));
+    let mut w = world(s, &BuildOptions::default(), cfg, props).unwrap();
+    w.run_to_end();
+    let obs = log.borrow().clone();
+    (w, obs)
+}
+
+fn verdict(w: &World<Node>, name: &str) -> CheckResult {
+    w.checks().results().into_iter().find(|c| c.name == name).unwrap()
+}
+
+fn the_store(w: &World<Node>) -> &store::Store {
+    match &w.nodes()[0] {
+        Node::Store(s) => s,
+        _ => unreachable!("node 0 is the store"),
+    }
+}
+
+/// The store runs one command at a time: the next starts when the last is done, the wait
+/// shows in the reply, and a command that finds the queue full is refused with BUSY.
+#[test]
+fn store_serves_one_command_at_a_time_and_refuses_when_its_queue_is_full() {
+    use crate::metrics::Metrics;
+    use crate::sim::node::Effects;
+    use crate::sim::rng::Prng;
+    let s = with(
+        "sliding-log",
+        &[
+            ("store_queue", crate::scenario::params::ParamValue::Int(2)),
+            ("store_us", crate::scenario::params::ParamValue::Int(1_000)),
+        ],
+    );
+    let mut store = store::Store::new(cfg_of(&s).unwrap());
+    let (mut rng, mut metrics) = (Prng::new(1), Metrics::new(100));
+    let mut fx: Effects<Msg, Obs> = Effects::default();
+    let mut at = |t: u64, f: &mut dyn FnMut(&mut Ctx<'_, Msg, Obs>)| {
+        fx = Effects::default();
+        f(&mut Ctx::detached(SimTime(t), 0, &mut rng, &mut metrics, &mut fx));
+        (fx.sends.clone(), fx.timers.clone())
+    };
+    // Four commands at once: one runs, two wait, the fourth is refused.
+    let mut sent = Vec::new();
+    for op in 1..=4 {
+        let (sends, timers) = at(0, &mut |c| store.on_message(1, Msg::Eval { op, key: 5 }, c));
+        sent.push((sends, timers));
+    }
+    assert_eq!(sent[0].1, vec![(SimDuration(1_000), 0)], "the first starts its service");
+    assert!(sent[1].0.is_empty() && sent[1].1.is_empty() && sent[2].1.is_empty(), "two wait");
+    assert!(matches!(sent[3].0[..], [(1, Msg::Busy { op: 4 })]), "{:?}", sent[3]);
+    assert_eq!(store.depth(), 2);
+    // Each completion answers one command, in order, and starts the next.
+    for (op, t) in [(1u64, 1_000u64), (2, 2_000), (3, 3_000)] {
+        let (sends, timers) = at(t, &mut |c| store.on_timer(0, c));
+        match &sends[..] {
+            [(1, Msg::EvalReply { op: o, queued_us, .. })] => {
+                assert_eq!((*o, *queued_us), (op, t - 1_000), "FIFO, and the wait is reported")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(timers.len(), usize::from(op < 3));
+    }
+    assert_eq!((store.commands, store.shed), (3, 1));
+}
+
+/// A flood through a design that sends every request to the store fills its queue, and
+/// honest clients' commands are refused behind the abuser's: no-starvation fails for that
+/// reason. Atomic scripts behind gateways that shed the refused key (and keep one command
+/// per key in flight) pass the same scenario with the store never near full.
+#[test]
+fn a_flood_that_reaches_the_store_starves_honest_clients_and_shedding_prevents_it() {
+    for id in ["fixed-window", "get-then-set"] {
+        let s = scenario(id);
+        let (w, _) = observed(&s, |_| {});
+        let ns = verdict(&w, "no-starvation");
+        assert!(!ns.ok, "{id}: {}", ns.detail);
+        let refused: u64 = w
+            .nodes()
+            .iter()
+            .filter_map(|n| match n {
+                Node::Client(c) if c.honest => Some(c.tally[4]),
+                _ => None,
+            })
+            .sum();
+        assert!(refused > 20, "{id}: honest requests refused by a full queue: {refused}");
+        assert!(!ns.detail.contains(" 0 refused by the store's full queue"), "{id}: {}", ns.detail);
+        assert_eq!(the_store(&w).deepest, s.params.int("store_queue") as usize, "{id}");
+    }
+    for st in STRATEGIES.iter().filter(|s| s.robust) {
+        let s = scenario(st.id);
+        let (w, _) = observed(&s, |_| {});
+        assert!(verdict(&w, "no-starvation").ok, "{}", st.id);
+        assert_eq!(the_store(&w).shed, 0, "{}: the store refused commands", st.id);
+        let keys = s.params.int("clients") as usize + 1;
+        assert!(the_store(&w).deepest <= s.params.int("gateways") as usize * keys, "{}", st.id);
+        if matches!(plan_of(st.id), Some(Plan::Central(_))) {
+            assert!(w.metrics.counter(gateway::SHED_LOCALLY) > 500, "{}: the flood was not shed", st.id);
+        }
+    }
+}
+
+/// A store queue longer than the gateways' timeout turns a flood into timeouts instead of
+/// refusals: commands are answered after the gateway gave up. Gateways report those late
+/// replies, so no-starvation still blames the queue rather than a fault.
+#[test]
+fn a_long_store_queue_times_honest_clients_out_and_the_check_says_so() {
+    let s = with("fixed-window", &[("store_queue", crate::scenario::params::ParamValue::Int(2_000))]);
+    let (w, obs) = observed(&s, |_| {});
+    let late = obs.iter().filter(|(_, o)| matches!(o, Obs::Late { .. })).count();
+    assert!(late > 50, "{late} late replies");
+    let ns = verdict(&w, "no-starvation");
+    assert!(!ns.ok && !ns.detail.contains(" 0 timed out queueing"), "{}", ns.detail);
+    assert!(the_store(&w).deepest > 100);
+}
+
+#[test]
+fn every_strategy_id_names_its_own_plan_and_nothing_else_parses() {
+    let plans: Vec<Plan> = STRATEGIES.iter().map(|s| plan_of(s.id).unwrap_or_else(|| panic!("{}", s.id))).collect();
+    for (i, a) in plans.iter().enumerate() {
+        assert!(!plans[..i].contains(a), "two strategies run {a:?}");
+    }
+    assert_eq!(plan_of("token-bucket"), Some(Plan::Central(crate::blocks::rate_limit::Algorithm::TokenBucket)));
+    assert_eq!(plan_of("local-periodic"), None);
+    assert_eq!(plan_of(""), None);
 }
