@@ -27,6 +27,7 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("rate-limiter", "leaky-bucket", 1, "13bd31ffd595b5ec"),
     ("rate-limiter", "gcra", 1, "13bd31ffd595b5ec"),
     ("rate-limiter", "local-sync", 1, "3edac9c9abd33f6f"),
+    ("rate-limiter", "local-periodic-sync", 1, "a97438932e7f04f3"),
     ("distributed-cache", "modulo", 1, "14053bb13a22aa76"),
     ("distributed-cache", "consistent", 1, "b94796191a760449"),
     ("distributed-cache", "rendezvous", 1, "45b0ed494bb276b5"),

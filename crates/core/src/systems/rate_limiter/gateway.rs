@@ -1,7 +1,8 @@
 //! A gateway: the API front door that enforces the limit. Per strategy it either asks the
 //! store (plain commands for the naive strategies, one atomic script for the robust ones),
-//! decides alone from its own memory (local-only), or spends quota it leased from the
-//! store (local-sync). When the store does not answer within `store_timeout_ms`, or
+//! decides alone from its own memory (local-only), spends quota it leased from the store
+//! (local-sync), or counts locally and swaps counts with the store every sync interval
+//! (local-periodic-sync). When the store does not answer within `store_timeout_ms`, or
 //! answers `BUSY`, it fails open (admits, flagged as a bypass) or closed (answers 503),
 //! per the `fail_mode` knob.
 //!
@@ -10,11 +11,12 @@
 //! key that is already being asked about wait their turn here), and a key the script
 //! refused is refused locally until the store's retry-after passes; so the store never
 //! holds more than gateways × keys of their commands, however hard anyone floods. A spent
-//! lease is refused locally. The
+//! lease is refused locally, and periodic sync never asks the store per request. The
 //! naive strategies send every request on, so a flood queues in front of everyone's
 //! commands and fills the store's queue.
 
 use super::msg::{Msg, Obs, Verdict};
+use super::sync::{Local, LocalCount};
 use super::{Cfg, Plan};
 use crate::blocks::rate_limit::Limiter;
 use crate::sim::node::Ctx;
@@ -26,6 +28,8 @@ use std::collections::{BTreeMap, VecDeque};
 const MAX_PARKED: usize = 64;
 /// Ops given up on, remembered so a late reply can say why (most kept).
 const MAX_GAVE_UP: usize = 256;
+/// Timer tag of the periodic sync (ops, the other tags, start at 1).
+const SYNC_TICK: u64 = 0;
 /// Counter of requests refused at a gateway from a cached store refusal.
 pub const SHED_LOCALLY: &str = "refused at the gateway (cached store refusal)";
 
@@ -76,6 +80,12 @@ pub struct Gateway {
     lines: BTreeMap<u32, Line>,
     /// Ops whose client got a 503 on timeout, by op: the client's node id.
     gave_up: BTreeMap<u64, NodeId>,
+    /// Local-periodic-sync: this process's life (a restart is a new writer at the store),
+    /// per-key counts, the window a restart happened in, and when the store last answered.
+    pub boot: u32,
+    counts: BTreeMap<u32, LocalCount>,
+    phantom_window: Option<u64>,
+    last_heard: u64,
     /// Allowed, limited, unavailable, fail-open, busy.
     pub decided: [u64; 5],
 }
@@ -97,17 +107,38 @@ impl Gateway {
             denied_until: BTreeMap::new(),
             lines: BTreeMap::new(),
             gave_up: BTreeMap::new(),
+            boot: 0,
+            counts: BTreeMap::new(),
+            phantom_window: None,
+            last_heard: 0,
             decided: [0; 5],
         }
     }
 
     /// A crash loses everything in memory: pending requests, the local limiter, leased
-    /// quota. Request ids keep counting (a real gateway tags them with its boot id), so a
-    /// late reply to the old process is never taken for a new request's.
+    /// quota, counts not yet synced. Request ids keep counting and the boot number goes up
+    /// (a real gateway tags both with its boot id), so a late reply to the old process is
+    /// never taken for a new request's, and the store counts the new life separately.
     pub fn crash(&mut self) {
-        let next_op = self.next_op;
+        let (next_op, boot) = (self.next_op, self.boot);
         *self = Gateway::new(self.idx, self.cfg, self.store);
         self.next_op = next_op;
+        self.boot = boot + 1;
+    }
+
+    pub fn start(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if self.cfg.plan == Plan::PeriodicSync {
+            self.last_heard = ctx.local_time().micros();
+            ctx.set_timer(SimDuration(self.cfg.sync_us), SYNC_TICK);
+        }
+    }
+
+    /// Back from a crash. Local-periodic-sync: whatever the previous life admitted and
+    /// never pushed is lost, so this window starts with the allowance already spent (see
+    /// `sync.rs`), which keeps the overshoot bound.
+    pub fn restart(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
+        self.phantom_window = Some(self.window(ctx));
+        self.start(ctx);
     }
 
     pub fn pending(&self) -> usize {
@@ -199,6 +230,17 @@ impl Gateway {
             }
             Msg::Leased { op, key, window, granted, stale } => self.leased(op, key, window, granted, stale, ctx),
             Msg::Busy { op } => self.busy(op, ctx),
+            Msg::Synced { boot, window, views } => {
+                if boot != self.boot {
+                    return; // a reply to a previous life: it counted another writer
+                }
+                self.last_heard = ctx.local_time().micros();
+                for (key, entry, total) in views {
+                    if let Some(c) = self.counts.get_mut(&key).filter(|c| c.window == window) {
+                        c.confirm(entry, total);
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -263,6 +305,7 @@ impl Gateway {
                 self.decide(w, ok, ctx);
             }
             Plan::Lease => self.spend(w, ctx),
+            Plan::PeriodicSync => self.count(w, ctx),
         }
     }
 
@@ -307,6 +350,42 @@ impl Gateway {
         for w in parked {
             self.give_up(w, busy, ctx);
         }
+    }
+
+    /// Local-periodic-sync: decide from the local count and the last view of the store's.
+    fn count(&mut self, w: Waiting, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let window = self.window(ctx);
+        let phantom = if self.phantom_window == Some(window) { self.cfg.allowance } else { 0 };
+        let c = self.counts.entry(w.key).or_insert_with(|| LocalCount::new(window, phantom));
+        if c.window != window {
+            *c = LocalCount::new(window, phantom);
+        }
+        match c.decide(self.cfg.policy.limit, self.cfg.allowance) {
+            Local::Admit => self.decide(w, true, ctx),
+            Local::OverLimit => self.decide(w, false, ctx),
+            Local::Unconfirmed => {
+                // Ahead of the store by the whole allowance. If the store has answered
+                // lately, this key is simply hot here: refuse. If it has gone quiet, we
+                // cannot tell, which is what the fail mode is for.
+                let quiet = ctx.local_time().micros().saturating_sub(self.last_heard);
+                if quiet > self.cfg.sync_us + self.cfg.timeout_us {
+                    self.give_up(w, false, ctx);
+                } else {
+                    self.decide(w, false, ctx);
+                }
+            }
+        }
+    }
+
+    /// Local-periodic-sync: push this window's counts, pull the totals, and go again.
+    fn sync(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let window = self.window(ctx);
+        self.counts.retain(|_, c| c.window == window);
+        let counts: Vec<(u32, u64)> = self.counts.iter().map(|(&k, c)| (k, c.own)).collect();
+        if !counts.is_empty() {
+            ctx.send(self.store, Msg::Sync { boot: self.boot, window, counts });
+        }
+        ctx.set_timer(SimDuration(self.cfg.sync_us), SYNC_TICK);
     }
 
     /// Local-sync: admit from leased quota, or park the request and lease more.
@@ -405,6 +484,9 @@ impl Gateway {
     }
 
     pub fn on_timer(&mut self, op: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if op == SYNC_TICK {
+            return self.sync(ctx);
+        }
         if let Some(w) = self.pending.remove(&op) {
             if !self.cfg.fail_open {
                 self.gave_up.insert(op, w.client);
@@ -446,6 +528,16 @@ impl Gateway {
         for (k, q) in &self.quota {
             let state =
                 format!("window #{}: {} leased left{}", q.window, q.tokens, if q.exhausted { ", spent" } else { "" });
+            rows.push(vec![format!("k{k} @gateway-{}", self.idx), state, "-".into(), "-".into()]);
+        }
+        for (k, c) in &self.counts {
+            let state = format!(
+                "window #{}: {} here ({} unconfirmed), {} elsewhere as of the last sync",
+                c.window,
+                c.own,
+                c.own - c.acked,
+                c.others()
+            );
             rows.push(vec![format!("k{k} @gateway-{}", self.idx), state, "-".into(), "-".into()]);
         }
         rows

@@ -1,11 +1,13 @@
 //! System 2, the API rate limiter: honest clients and one abuser call an API through N
 //! gateways that enforce "at most `limit` requests per `window_ms` per key" with the help
-//! of one Redis-like store that serves one command at a time from a bounded queue. Nine
+//! of one Redis-like store that serves one command at a time from a bounded queue. Ten
 //! strategies: three naive ones (fixed window with `INCR`+`EXPIRE`, which lets twice the
 //! limit through a window boundary; `GET`-then-`SET`, which races between gateways;
 //! per-gateway local buckets, N× the limit), the algorithms of
-//! [`crate::blocks::rate_limit`] run atomically in the store, and local-sync, where
-//! gateways spend quota leased from the store.
+//! [`crate::blocks::rate_limit`] run atomically in the store, local-sync, where gateways
+//! spend quota leased from the store, and local-periodic-sync, where gateways count
+//! locally and swap counts with the store every interval (approximate, with a stated
+//! overshoot bound; see `sync.rs`).
 //!
 //! Each strategy states what it guarantees (see [`claims`]) and the `window-bound` check
 //! holds it to exactly that; `no-starvation` checks honest clients still get through —
@@ -17,6 +19,7 @@ mod gateway;
 mod msg;
 mod node;
 mod store;
+mod sync;
 mod views;
 
 #[cfg(test)]
@@ -58,6 +61,8 @@ pub enum Plan {
     Central(Algorithm),
     /// Gateways admit from quota leased, atomically, out of the window's budget.
     Lease,
+    /// Gateways count locally and swap counts with the store every sync interval.
+    PeriodicSync,
 }
 
 /// What every node needs to know about the run's configuration.
@@ -71,6 +76,10 @@ pub struct Cfg {
     /// The store: service time per command, and most commands waiting.
     pub store_us: u64,
     pub store_queue: usize,
+    /// Local-periodic-sync: the sync interval, and how many admissions a gateway may make
+    /// beyond what the store has confirmed.
+    pub sync_us: u64,
+    pub allowance: u64,
 }
 
 impl Cfg {
@@ -137,6 +146,12 @@ pub const STRATEGIES: &[StrategyDef] = &[
         robust: true,
         summary: "Gateways admit locally from quota they lease in chunks from the window's budget with one atomic command, so the store sees one call per chunk instead of per request.",
     },
+    StrategyDef {
+        id: "local-periodic-sync",
+        title: "Local counts, synced periodically",
+        robust: true,
+        summary: "Each gateway counts locally and every sync interval pushes its count to the store and pulls the window's total; it admits while total + local < limit and never runs more than q = ⌈limit × sync / window⌉ admissions ahead of what the store confirmed. Approximate by design: at most (gateways − 1) × min(q, limit) over the limit per aligned window.",
+    },
 ];
 
 /// The plan a strategy id stands for; `None` for an id this system does not have.
@@ -151,16 +166,19 @@ pub fn plan_of(strategy: &str) -> Option<Plan> {
         "leaky-bucket" => Plan::Central(Algorithm::LeakyBucket),
         "gcra" => Plan::Central(Algorithm::Gcra),
         "local-sync" => Plan::Lease,
+        "local-periodic-sync" => Plan::PeriodicSync,
         _ => return None,
     })
 }
 
-/// What each plan promises per key. The naive plans state what their authors believe:
-/// `INCR`+`EXPIRE` "at most `limit` per window", `GET`/`SET` "at most `limit` per aligned
-/// window", local buckets "a token bucket's bound". Leases are paid for out of each
-/// aligned window's budget, so that window never exceeds the limit (zero overshoot); like
-/// every aligned scheme, a sliding window may see two budgets.
-pub fn claims(cfg: &Cfg) -> Vec<Claim> {
+/// What each plan promises per key, with `gateways` gateways. The naive plans state what
+/// their authors believe: `INCR`+`EXPIRE` "at most `limit` per window", `GET`/`SET` "at
+/// most `limit` per aligned window", local buckets "a token bucket's bound". Leases are
+/// paid for out of each aligned window's budget, so that window never exceeds the limit
+/// (zero overshoot). Periodic sync promises only `limit` plus its overshoot bound per
+/// aligned window (derived in `sync.rs`). Like every aligned scheme, a sliding window may
+/// see two aligned windows' worth.
+pub fn claims(cfg: &Cfg, gateways: u64) -> Vec<Claim> {
     let p = &cfg.policy;
     let w = p.window_us;
     match cfg.plan {
@@ -168,6 +186,10 @@ pub fn claims(cfg: &Cfg) -> Vec<Claim> {
         Plan::GetSet => vec![Claim::aligned(w, p.limit)],
         Plan::Local(a) | Plan::Central(a) => a.claims(p),
         Plan::Lease => vec![Claim::aligned(w, p.limit), Claim::sliding(w, 2 * p.limit)],
+        Plan::PeriodicSync => {
+            let max = p.limit + sync::overshoot(gateways, p.limit, cfg.allowance);
+            vec![Claim::aligned(w, max), Claim::sliding(w, 2 * max)]
+        }
     }
 }
 
@@ -211,6 +233,7 @@ pub const PARAMS: &[ParamSpec] = &[
     int("store_us", "Store time per command", "µs", 1, 20_000, 2_000, "How long the single-threaded store spends on one command. It runs one at a time: 2,000 µs is 500 commands/s, below the flood's rate."),
     int("store_queue", "Store queue", "commands", 1, 10_000, 16, "Commands that may wait for the store. One that finds the queue full is refused with BUSY; a queue longer than the timeout's worth of work makes commands time out instead."),
     int("lease", "Lease size", "requests", 1, 10_000, 5, "local-sync: how many admissions a gateway leases from the store at a time."),
+    int("sync_ms", "Sync interval", "ms", 10, 10_000, 100, "local-periodic-sync: how often each gateway swaps counts with the store. A gateway may run one interval's worth of the limit ahead of the store, which sets the overshoot bound."),
     int("min_share_pct", "No-starvation share", "%", 0, 100, 90, "Share of its decided requests each honest client must get admitted."),
 ];
 
@@ -264,6 +287,7 @@ fn cfg_of(s: &Scenario) -> Result<Cfg, BuildError> {
         window_us: p.int("window_ms") as u64 * 1_000,
         burst: p.int("burst") as u64,
     };
+    let sync_us = p.int("sync_ms") as u64 * 1_000;
     Ok(Cfg {
         plan,
         policy,
@@ -272,6 +296,8 @@ fn cfg_of(s: &Scenario) -> Result<Cfg, BuildError> {
         lease: p.int("lease") as u64,
         store_us: p.int("store_us") as u64,
         store_queue: p.int("store_queue") as usize,
+        sync_us,
+        allowance: sync::allowance(policy.limit, policy.window_us, sync_us),
     })
 }
 
@@ -286,7 +312,7 @@ fn checks_for(s: &Scenario, cfg: &Cfg) -> Vec<Box<dyn Property<Obs>>> {
     let p = &s.params;
     let who = STRATEGIES.iter().find(|d| d.id == s.strategy.id).map_or("limiter", |d| d.title);
     vec![
-        Box::new(WindowBound::new(claims(cfg), who)),
+        Box::new(WindowBound::new(claims(cfg, p.int("gateways") as u64), who)),
         Box::new(NoStarvation::new(p.int("min_share_pct") as f64 / 100.0)),
     ]
 }

@@ -1,9 +1,9 @@
 //! Messages between clients, gateways and the store, and what nodes report to the checks.
 //! The store speaks a tiny Redis-like protocol: plain commands (`INCR`, `EXPIRE`, `GET`,
 //! `SET`) for the naive strategies, one atomic script call (`EVAL`, a Lua script in real
-//! Redis) for the robust ones, and a quota lease for local-sync. Replies a gateway waits on
-//! say how long the command sat in the store's queue, and a store whose queue is full
-//! answers `BUSY` at once.
+//! Redis) for the robust ones, a quota lease for local-sync and a count exchange for
+//! local-periodic-sync. Replies a gateway waits on say how long the command sat in the
+//! store's queue, and a store whose queue is full answers `BUSY` at once.
 
 use crate::sim::node::Message;
 use crate::sim::NodeId;
@@ -98,6 +98,19 @@ pub enum Msg {
     Busy {
         op: u64,
     },
+    /// Gateway → store: this gateway's (`boot`-th life's) admission count per key in
+    /// aligned `window`; the store keeps the highest count per writer and answers totals.
+    Sync {
+        boot: u32,
+        window: u64,
+        counts: Vec<(u32, u64)>,
+    },
+    /// Store → gateway: per key, this writer's entry and the window's total, read at once.
+    Synced {
+        boot: u32,
+        window: u64,
+        views: Vec<(u32, u64, u64)>,
+    },
 }
 
 impl Message for Msg {
@@ -108,6 +121,11 @@ impl Message for Msg {
             Msg::Incr { key, .. } => format!("INCR k{key}"),
             Msg::IncrReply { count, .. } => format!("= {count}"),
             Msg::Busy { .. } => "BUSY (queue full)".to_string(),
+            Msg::Sync { window, counts, .. } => format!("SYNC #{window} {} keys", counts.len()),
+            Msg::Synced { views, .. } => {
+                let total: u64 = views.iter().map(|v| v.2).sum();
+                format!("= {} keys, {total} counted", views.len())
+            }
             Msg::Expire { key, ttl_ms } => format!("EXPIRE k{key} {ttl_ms}ms"),
             Msg::Get { key, window, .. } => format!("GET k{key}:{window}"),
             Msg::GetReply { value, .. } => format!("= {value}"),

@@ -19,8 +19,10 @@ impl Actor for Node {
     type Obs = Obs;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
-        if let Node::Client(c) = self {
-            c.start(ctx);
+        match self {
+            Node::Client(c) => c.start(ctx),
+            Node::Gateway(g) => g.start(ctx),
+            Node::Store(_) => {}
         }
     }
 
@@ -50,7 +52,11 @@ impl Actor for Node {
         }
     }
 
-    fn on_restart(&mut self, _ctx: &mut Ctx<'_, Msg, Obs>) {}
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if let Node::Gateway(g) = self {
+            g.restart(ctx);
+        }
+    }
 
     fn describe(&self) -> String {
         match self {

@@ -17,6 +17,7 @@
 //! discusses, left out here so that crash faults test availability, not amnesia.
 
 use super::msg::{Msg, Obs};
+use super::sync::Tally;
 use super::{Cfg, Plan};
 use crate::blocks::rate_limit::Limiter;
 use crate::sim::node::Ctx;
@@ -52,6 +53,8 @@ pub struct Store {
     pub limiter: Option<Limiter>,
     /// Local-sync: per key, the aligned window and how much of it is leased out.
     leased: BTreeMap<u32, (u64, u64)>,
+    /// Local-periodic-sync: per `(key, window)`, every writer's highest count.
+    tallies: BTreeMap<(u32, u64), Tally>,
     /// Per key: admitted and denied by the script (or leased / refused for local-sync).
     pub tally: BTreeMap<u32, (u64, u64)>,
     pub commands: u64,
@@ -76,6 +79,7 @@ impl Store {
             cells: BTreeMap::new(),
             limiter,
             leased: BTreeMap::new(),
+            tallies: BTreeMap::new(),
             tally: BTreeMap::new(),
             commands: 0,
             shed: 0,
@@ -201,6 +205,19 @@ impl Store {
                 self.cfg.level(ctx, key, used);
                 ctx.send(from, Msg::Leased { op, key, window, granted, stale: false });
             }
+            Msg::Sync { boot, window, counts } => {
+                let mut views = Vec::with_capacity(counts.len());
+                for (key, count) in counts {
+                    let (entry, total) = self.tallies.entry((key, window)).or_default().push((from, boot), count);
+                    if window == now / w {
+                        self.cfg.level(ctx, key, total as f64);
+                    }
+                    views.push((key, entry, total));
+                }
+                let cutoff = (now / w).saturating_sub(2);
+                self.tallies.retain(|&(_, win), _| win >= cutoff);
+                ctx.send(from, Msg::Synced { boot, window, views });
+            }
             _ => {}
         }
     }
@@ -247,6 +264,21 @@ impl Store {
                     ]);
                 }
             }
+            (None, Plan::PeriodicSync) => {
+                for ((k, win), t) in self.tallies.iter().filter(|((_, win), _)| *win == now_us / w) {
+                    rows.push(vec![
+                        format!("k{k}"),
+                        format!(
+                            "window #{win}: {}/{} counted from {} writers",
+                            t.total,
+                            self.cfg.policy.limit,
+                            t.entries.len()
+                        ),
+                        "-".into(),
+                        "-".into(),
+                    ]);
+                }
+            }
             (None, _) => {
                 for (k, (win, used)) in &self.leased {
                     let (a, d) = self.tally.get(k).copied().unwrap_or_default();
@@ -267,6 +299,8 @@ impl Store {
 fn awaited(msg: &Msg) -> Option<u64> {
     match msg {
         Msg::Incr { op, .. } | Msg::Get { op, .. } | Msg::Eval { op, .. } | Msg::Lease { op, .. } => Some(*op),
+        // Sync needs no op: its reply names the window, and a refused one is simply
+        // retried at the next interval.
         _ => None,
     }
 }

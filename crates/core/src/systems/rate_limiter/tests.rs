@@ -10,6 +10,7 @@ use crate::run::{run_validated, sweep_scenario};
 use crate::scenario::ScenarioSpec;
 use crate::sim::time::SimDuration;
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 fn scenario(strategy: &str) -> Scenario {
@@ -265,7 +266,7 @@ fn explainer_scenarios_run_and_show_what_they_claim() {
 
 #[test]
 fn views_draw_levels_outcomes_and_per_key_state() {
-    for id in ["token-bucket", "local-sync", "local-only", "fixed-window"] {
+    for id in ["token-bucket", "local-sync", "local-periodic-sync", "local-only", "fixed-window"] {
         let mut sim = (DEF.build)(&scenario(id), &BuildOptions::default()).unwrap();
         sim.run_to_end();
         let views = sim.views();
@@ -327,6 +328,16 @@ fn the_store(w: &World<Node>) -> &store::Store {
         Node::Store(s) => s,
         _ => unreachable!("node 0 is the store"),
     }
+}
+
+/// Admissions of `key`: (time µs, through which gateway).
+fn admissions(obs: &[(u64, Obs)], key: u32) -> Vec<(u64, NodeId)> {
+    obs.iter()
+        .filter_map(|(t, o)| match o {
+            Obs::Admit { key: k, by, bypass: false } if *k == key => Some((*t, *by)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The store runs one command at a time: the next starts when the last is done, the wait
@@ -425,6 +436,46 @@ fn a_long_store_queue_times_honest_clients_out_and_the_check_says_so() {
     assert!(the_store(&w).deepest > 100);
 }
 
+/// local-periodic-sync keeps its stated bound — and needs all of it: the abuser's key goes
+/// over the plain limit, but never past limit + (gateways − 1) × allowance.
+#[test]
+fn periodic_sync_goes_over_the_limit_but_stays_within_its_stated_bound() {
+    let s = scenario("local-periodic-sync");
+    let cfg = cfg_of(&s).unwrap();
+    let (limit, w_us) = (cfg.policy.limit as usize, cfg.policy.window_us);
+    let bound = limit + sync::overshoot(s.params.int("gateways") as u64, cfg.policy.limit, cfg.allowance) as usize;
+    let (w, obs) = observed(&s, |_| {});
+    let mut per_window: BTreeMap<u64, usize> = BTreeMap::new();
+    for (t, _) in admissions(&obs, 0) {
+        *per_window.entry(t / w_us).or_default() += 1;
+    }
+    let peak = per_window.values().copied().max().unwrap();
+    assert!(peak > limit && peak <= bound, "peak {peak}, limit {limit}, bound {bound}");
+    let wb = verdict(&w, "window-bound");
+    assert!(wb.ok && wb.detail.contains(&format!("≤ {bound} in each aligned")), "{}", wb.detail);
+}
+
+/// The allowance is what holds the bound when syncs stop: cut the gateways off from the
+/// store during the flood and, without it, each gateway spends the whole limit on its own
+/// view; the window-bound check catches the overshoot past the stated bound. With it, the
+/// same partition leaves the bound intact (gateways fail closed once the store goes quiet).
+#[test]
+fn periodic_sync_without_its_allowance_breaks_the_bound_under_a_partition() {
+    let mut s = scenario("local-periodic-sync");
+    s.faults = vec![
+        TimedFault {
+            at_ms: 1_900,
+            fault: Fault::Partition { a: vec!["store".into()], b: vec!["gateway".into()], one_way: false },
+        },
+        TimedFault { at_ms: 3_300, fault: Fault::Heal },
+    ];
+    let (w, _) = observed(&s, |c| c.allowance = u64::MAX);
+    let wb = verdict(&w, "window-bound");
+    assert!(!wb.ok && wb.detail.starts_with("key 0:") && wb.detail.contains("≤ 60 in each aligned"), "{}", wb.detail);
+    let (w, _) = observed(&s, |_| {});
+    assert!(verdict(&w, "window-bound").ok, "{}", verdict(&w, "window-bound").detail);
+}
+
 #[test]
 fn every_strategy_id_names_its_own_plan_and_nothing_else_parses() {
     let plans: Vec<Plan> = STRATEGIES.iter().map(|s| plan_of(s.id).unwrap_or_else(|| panic!("{}", s.id))).collect();
@@ -432,6 +483,7 @@ fn every_strategy_id_names_its_own_plan_and_nothing_else_parses() {
         assert!(!plans[..i].contains(a), "two strategies run {a:?}");
     }
     assert_eq!(plan_of("token-bucket"), Some(Plan::Central(crate::blocks::rate_limit::Algorithm::TokenBucket)));
+    assert_eq!(plan_of("local-periodic-sync"), Some(Plan::PeriodicSync));
     assert_eq!(plan_of("local-periodic"), None);
     assert_eq!(plan_of(""), None);
 }
