@@ -31,12 +31,40 @@ pub const SHED_SERIES: &str = "refused: queue full";
 /// Counter of commands refused or dropped because the queue was full.
 pub const SHED: &str = "store commands refused (queue full)";
 
+/// Evidence kept per get-then-set race: most kept.
+const MAX_RACES: usize = 64;
+/// Counter resets kept for fixed-window: most kept.
+const MAX_RESETS: usize = 512;
+
 /// A command waiting for the store's single thread.
 #[derive(Clone, Debug)]
 struct Queued {
     from: NodeId,
     msg: Msg,
     arrived: SimTime,
+}
+
+/// Get-then-set: one `key:window` cell and who read and wrote which value in it.
+#[derive(Clone, Debug, Default)]
+struct Cell {
+    value: u64,
+    /// Per value read: the gateways told it.
+    readers: BTreeMap<u64, Vec<NodeId>>,
+    /// Per value written: the gateways that wrote it.
+    writers: BTreeMap<u64, Vec<NodeId>>,
+    /// `SET`s that did not raise the value: increments overwritten.
+    lost: u64,
+}
+
+/// A lost update caught in the act: gateways `first` and `second` both read `read` from
+/// `key:window` and both wrote `read + 1`, so two admissions counted as one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Race {
+    pub key: u32,
+    pub window: u64,
+    pub read: u64,
+    pub first: NodeId,
+    pub second: NodeId,
 }
 
 #[derive(Clone, Debug)]
@@ -47,8 +75,11 @@ pub struct Store {
     busy: Option<(Queued, u64)>,
     /// `INCR`/`EXPIRE` keys: count and expiry instant (µs, store clock).
     kv: BTreeMap<u32, (u64, Option<u64>)>,
-    /// `GET`/`SET` keys `key:window`.
-    cells: BTreeMap<(u32, u64), u64>,
+    /// Fixed window: when each key's counter started afresh (key, store µs).
+    pub resets: Vec<(u32, u64)>,
+    /// `GET`/`SET` cells `key:window`.
+    cells: BTreeMap<(u32, u64), Cell>,
+    pub races: Vec<Race>,
     /// The atomic limiter the `EVAL` script runs.
     pub limiter: Option<Limiter>,
     /// Local-sync: per key, the aligned window and how much of it is leased out.
@@ -76,7 +107,9 @@ impl Store {
             queue: VecDeque::new(),
             busy: None,
             kv: BTreeMap::new(),
+            resets: Vec::new(),
             cells: BTreeMap::new(),
+            races: Vec::new(),
             limiter,
             leased: BTreeMap::new(),
             tallies: BTreeMap::new(),
@@ -157,6 +190,9 @@ impl Store {
                 }
                 e.0 += 1;
                 let count = e.0;
+                if count == 1 && self.resets.len() < MAX_RESETS {
+                    self.resets.push((key, now));
+                }
                 self.cfg.level(ctx, key, count as f64);
                 ctx.send(from, Msg::IncrReply { op, count, queued_us });
             }
@@ -166,12 +202,13 @@ impl Store {
                 }
             }
             Msg::Get { op, key, window } => {
-                let value = self.cells.get(&(key, window)).copied().unwrap_or(0);
+                let cell = self.cells.entry((key, window)).or_default();
+                let value = cell.value;
+                cell.readers.entry(value).or_default().push(from);
                 ctx.send(from, Msg::GetReply { op, value, queued_us });
             }
             Msg::Set { key, window, value } => {
-                self.cells.insert((key, window), value);
-                self.cfg.level(ctx, key, value as f64);
+                self.set(from, key, window, value, ctx);
                 // Old windows expire (what a TTL on the cell would do).
                 let cutoff = (now / w).saturating_sub(2);
                 self.cells.retain(|&(_, win), _| win >= cutoff);
@@ -222,6 +259,26 @@ impl Store {
         }
     }
 
+    /// `SET key:window value`, noting a lost update when it does not raise the count.
+    fn set(&mut self, from: NodeId, key: u32, window: u64, value: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let cell = self.cells.entry((key, window)).or_default();
+        if value <= cell.value {
+            cell.lost += 1;
+            ctx.metrics.add("lost updates", 1);
+        }
+        let read = value.saturating_sub(1);
+        let told = cell.readers.get(&read).cloned().unwrap_or_default();
+        let earlier = cell.writers.entry(value).or_default();
+        if let Some(&first) = earlier.iter().find(|&&g| g != from && told.contains(&g)) {
+            if told.contains(&from) && self.races.len() < MAX_RACES {
+                self.races.push(Race { key, window, read, first, second: from });
+            }
+        }
+        earlier.push(from);
+        cell.value = value;
+        self.cfg.level(ctx, key, value as f64);
+    }
+
     /// Rows for the per-key table: key, state, admitted, denied.
     pub fn rows(&self, now_us: u64) -> Vec<Vec<String>> {
         let mut rows = vec![vec![
@@ -255,10 +312,10 @@ impl Store {
                 }
             }
             (None, Plan::GetSet) => {
-                for ((k, win), v) in self.cells.iter().filter(|((_, win), _)| *win == now_us / w) {
+                for ((k, win), c) in self.cells.iter().filter(|((_, win), _)| *win == now_us / w) {
                     rows.push(vec![
                         format!("k{k}"),
-                        format!("window #{win}: {v}/{}", self.cfg.policy.limit),
+                        format!("window #{win}: {}/{}, {} increments lost", c.value, self.cfg.policy.limit, c.lost),
                         "-".into(),
                         "-".into(),
                     ]);

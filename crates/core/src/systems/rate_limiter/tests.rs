@@ -340,6 +340,84 @@ fn admissions(obs: &[(u64, Obs)], key: u32) -> Vec<(u64, NodeId)> {
         .collect()
 }
 
+/// The closed window `[t − len, t]` ending at an admission that holds the most of them.
+fn busiest(stamps: &[(u64, NodeId)], len: u64) -> (u64, Vec<(u64, NodeId)>) {
+    let mut best = (0, Vec::new());
+    for &(t, _) in stamps {
+        let inside: Vec<(u64, NodeId)> = stamps.iter().copied().filter(|&(s, _)| s <= t && s + len >= t).collect();
+        if inside.len() > best.1.len() {
+            best = (t, inside);
+        }
+    }
+    best
+}
+
+/// get-then-set: the lost update itself. Two gateways read the same count `n` for the same
+/// key:window and both wrote `n + 1`, so two admissions were counted once, and that window
+/// admitted more than the limit.
+#[test]
+fn get_then_set_two_gateways_read_n_and_both_write_n_plus_one() {
+    let s = scenario("get-then-set");
+    let limit = s.params.int("limit") as usize;
+    let w_us = s.params.int("window_ms") as u64 * 1_000;
+    let (w, obs) = observed(&s, |_| {});
+    let store = the_store(&w);
+    assert!(!store.races.is_empty(), "no lost update caught");
+    let over: Vec<&store::Race> = store
+        .races
+        .iter()
+        .filter(|r| admissions(&obs, r.key).iter().filter(|(t, _)| t / w_us == r.window).count() > limit)
+        .collect();
+    let r = over.first().expect("a window with a lost update admitted more than the limit");
+    assert_ne!(r.first, r.second, "two different gateways");
+    assert!((1..=3).contains(&r.first) && (1..=3).contains(&r.second), "both are gateways: {r:?}");
+    let bound = verdict(&w, "window-bound");
+    assert!(!bound.ok && bound.detail.contains("each aligned"), "{}", bound.detail);
+}
+
+/// fixed-window: the boundary burst. In one window length, straddling the instant the
+/// abuser's counter started afresh, the old counter's tail and the new counter's budget
+/// together admit close to twice the limit (each counter alone stays within it).
+#[test]
+fn fixed_window_admits_about_twice_the_limit_across_a_counter_reset() {
+    let s = scenario("fixed-window");
+    let limit = s.params.int("limit") as usize;
+    let w_us = s.params.int("window_ms") as u64 * 1_000;
+    let (w, obs) = observed(&s, |_| {});
+    let k0 = admissions(&obs, 0);
+    let (end, inside) = busiest(&k0, w_us);
+    assert!(inside.len() * 10 >= limit * 18, "only {} in the busiest window", inside.len());
+    assert!(inside.len() <= 2 * limit, "more than two counters' worth: {}", inside.len());
+    // The store restarted key 0's counter inside that window, and each side stayed within
+    // the limit (admissions are stamped at the gateway, a queue's wait after the store).
+    let lag = s.params.int("store_queue") as u64 * s.params.int("store_us") as u64 + 5_000;
+    let resets: Vec<u64> = the_store(&w).resets.iter().filter(|(k, _)| *k == 0).map(|(_, at)| *at).collect();
+    let reset = resets.iter().copied().find(|&r| r > end - w_us && r <= end).expect("a reset inside the window");
+    let before = inside.iter().filter(|(t, _)| *t < reset).count();
+    let after = inside.iter().filter(|(t, _)| *t > reset + lag).count();
+    assert!(before <= limit && after <= limit && before + after + limit / 2 > limit, "{before} + {after}");
+    assert!(!verdict(&w, "window-bound").ok);
+}
+
+/// local-only: every gateway keeps its own bucket within the bucket's bound, and a key
+/// spread over N gateways gets about N times it.
+#[test]
+fn local_only_admits_n_times_the_limit_across_n_gateways() {
+    let s = scenario("local-only");
+    let n = s.params.int("gateways") as usize;
+    let w_us = s.params.int("window_ms") as u64 * 1_000;
+    let p = cfg_of(&s).unwrap().policy;
+    let one = crate::blocks::rate_limit::bucket_bound(&p, w_us) as usize;
+    let (w, obs) = observed(&s, |_| {});
+    let (_, inside) = busiest(&admissions(&obs, 0), w_us);
+    for g in 1..=n as NodeId {
+        let here = inside.iter().filter(|(_, by)| *by == g).count();
+        assert!(here <= one && here * 10 >= one * 9, "gateway {g}: {here} of its own {one}");
+    }
+    assert!(inside.len() > (n - 1) * one, "{} admitted, {n} × {one} possible", inside.len());
+    assert!(!verdict(&w, "window-bound").ok);
+}
+
 /// The store runs one command at a time: the next starts when the last is done, the wait
 /// shows in the reply, and a command that finds the queue full is refused with BUSY.
 #[test]
