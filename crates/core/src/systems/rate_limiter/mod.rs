@@ -263,10 +263,12 @@ fn default_workload(p: &Params) -> WorkloadSpec {
     }
 }
 
-/// A latency spike on the way to the store: longer than the gateways' timeout.
-fn default_faults(_p: &Params) -> Vec<TimedFault> {
+/// A latency spike on the way to the store: longer than the gateways' timeout, whatever
+/// that is set to.
+fn default_faults(p: &Params) -> Vec<TimedFault> {
+    let extra_ms = p.int("store_timeout_ms") as u64 * 2 + 20;
     vec![
-        TimedFault { at_ms: 5_000, fault: Fault::Clog { from: "gateway".into(), to: "store".into(), extra_ms: 120 } },
+        TimedFault { at_ms: 5_000, fault: Fault::Clog { from: "gateway".into(), to: "store".into(), extra_ms } },
         TimedFault { at_ms: 5_400, fault: Fault::Unclog { from: "gateway".into(), to: "store".into() } },
     ]
 }

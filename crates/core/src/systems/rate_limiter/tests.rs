@@ -560,8 +560,44 @@ fn every_strategy_id_names_its_own_plan_and_nothing_else_parses() {
     for (i, a) in plans.iter().enumerate() {
         assert!(!plans[..i].contains(a), "two strategies run {a:?}");
     }
-    assert_eq!(plan_of("token-bucket"), Some(Plan::Central(crate::blocks::rate_limit::Algorithm::TokenBucket)));
     assert_eq!(plan_of("local-periodic-sync"), Some(Plan::PeriodicSync));
+    assert_eq!(plan_of("token-bucket"), Some(Plan::Central(crate::blocks::rate_limit::Algorithm::TokenBucket)));
     assert_eq!(plan_of("local-periodic"), None);
     assert_eq!(plan_of(""), None);
+}
+
+/// Every parameter at its minimum and at its maximum (and every choice), for every
+/// strategy: the default scenario built from those parameters — its default faults
+/// recomputed from them — validates, builds and runs (cut short by an event budget).
+#[test]
+fn every_param_at_its_bounds_gives_a_runnable_scenario() {
+    use crate::scenario::params::{ParamKind, ParamValue};
+    let mut values: Vec<(&str, ParamValue)> = Vec::new();
+    for p in PARAMS {
+        match p.kind {
+            ParamKind::Int { min, max, .. } => {
+                values.extend([(p.key, ParamValue::Int(min)), (p.key, ParamValue::Int(max))])
+            }
+            ParamKind::Choice { options, .. } => {
+                values.extend(options.iter().map(|o| (p.key, ParamValue::Text(o.to_string()))))
+            }
+            _ => unreachable!("rate-limiter has int and choice parameters only"),
+        }
+    }
+    for st in STRATEGIES {
+        for (key, v) in &values {
+            let mut spec = DEF.default_spec();
+            spec.strategy = Some(st.id.to_string());
+            spec.params.insert(key.to_string(), v.clone());
+            let params = crate::scenario::params::Params::resolve(DEF.params, &spec.params).unwrap();
+            spec.faults = (DEF.default_faults)(&params);
+            let s = Scenario::from_spec(&spec).unwrap_or_else(|e| panic!("{} {key}={v}: {e}", st.id));
+            let timeout = params.int("store_timeout_ms") as u64;
+            assert!(spec.faults.iter().any(|f| matches!(f.fault, Fault::Clog { extra_ms, .. } if extra_ms > timeout)));
+            let mut sim = (DEF.build)(&s, &BuildOptions { budget: 3_000, ..BuildOptions::default() })
+                .unwrap_or_else(|e| panic!("{} {key}={v}: {e}", st.id));
+            sim.run_to_end();
+            assert!(sim.events() > 0, "{} {key}={v}", st.id);
+        }
+    }
 }
