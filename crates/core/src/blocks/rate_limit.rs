@@ -207,6 +207,32 @@ impl Limiter {
         decide(st, &p, now_us)
     }
 
+    /// How long from `now_us` until `key` could be admitted again, if nothing else is
+    /// admitted meanwhile: 0 when it would be admitted now. A refusal never changes what
+    /// any of these algorithms will decide later, and each becomes only more willing to
+    /// admit as time passes with no admissions, so a gateway may refuse the key locally for
+    /// this long without ever refusing a request the limiter would have admitted.
+    pub fn retry_after(&self, now_us: u64, key: u32) -> u64 {
+        let Some(st) = self.keys.get(&key) else { return 0 };
+        let p = &self.policy;
+        let admits = |t: u64| decide(&mut st.clone(), p, t);
+        if admits(now_us) {
+            return 0;
+        }
+        // Every algorithm admits again within two windows of quiet (the sliding-window
+        // counter forgets its previous window last); search for the first such instant.
+        let (mut lo, mut hi) = (0u64, 2 * p.window_us + 1);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if admits(now_us.saturating_add(mid)) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        hi
+    }
+
     /// How full the key is at `now_us`, in requests: tokens left for the token bucket,
     /// requests counted for the others (what the level chart draws).
     pub fn level(&self, now_us: u64, key: u32) -> f64 {
@@ -461,6 +487,31 @@ mod tests {
                 let a = tb.check(t, k);
                 prop_assert_eq!(a, lb.check(t, k));
                 prop_assert_eq!(a, g.check(t, k));
+            }
+        }
+
+        /// `retry_after` is exactly the first instant a refused key is admitted again: one
+        /// microsecond earlier it is still refused (checked on a copy of the limiter).
+        #[test]
+        fn retry_after_is_the_first_admitting_instant(
+            stream in arrivals(),
+            limit in 1u64..12,
+            burst in 1u64..6,
+            w in prop_oneof![Just(1_000_000u64), Just(333_333u64), Just(50_000u64)],
+        ) {
+            let p = Policy { limit, window_us: w, burst };
+            for algo in Algorithm::ALL {
+                let mut l = Limiter::new(algo, p);
+                for &(t, k) in &stream {
+                    if l.check(t, k) {
+                        prop_assert_eq!(l.retry_after(t, k) == 0, l.clone().check(t, k), "{:?}", algo);
+                        continue;
+                    }
+                    let d = l.retry_after(t, k);
+                    prop_assert!(d > 0 && d <= 2 * w + 1, "{:?}: retry after {}", algo, d);
+                    prop_assert!(l.clone().check(t + d, k), "{:?}: still refused after {}", algo, d);
+                    prop_assert!(!l.clone().check(t + d - 1, k), "{:?}: admitted before {}", algo, d);
+                }
             }
         }
 

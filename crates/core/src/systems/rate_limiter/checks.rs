@@ -7,15 +7,22 @@
 //! not judged: the limiter made no promise about them, and the detail says so.
 //!
 //! `no-starvation` (liveness) asks that every honest client, which stays well under the
-//! limit, gets at least `min_share` of the requests the limiter *decided* admitted while
-//! an abuser floods. Requests the limiter could not decide (store unreachable, failing
-//! closed) or that were lost are counted and shown but not judged: failing closed during a
-//! partition refuses everyone by design, and that is the stated price of fail-closed.
+//! limit, gets at least `min_share` of its judged requests admitted while an abuser floods.
+//! Judged are the requests the limiter decided (admitted or 429), and those the store was
+//! up for but could not serve because other callers' commands filled it: refused with
+//! `BUSY` by a full queue, or answered only after queueing longer than the gateway's
+//! timeout (a gateway reports such a late reply). Those are what a flood that reaches the
+//! store does to honest clients, and a design that sheds the flood at the gateways avoids
+//! them. Requests that simply went unanswered (store unreachable and failing closed, a
+//! lost message, a crashed gateway) are counted and shown but not judged: failing closed
+//! during a partition refuses everyone by design, and that is the stated price of
+//! fail-closed.
 
 use super::msg::{Obs, Outcome, Verdict};
 use crate::blocks::rate_limit::{Claim, Span};
 use crate::check::{Property, RunEnd};
 use crate::sim::time::SimTime;
+use crate::sim::NodeId;
 use std::collections::{BTreeMap, VecDeque};
 
 /// Per-key, per-claim sliding state.
@@ -131,8 +138,8 @@ impl Property<Obs> for WindowBound {
     }
     fn observe(&mut self, at: SimTime, obs: &Obs) -> Option<String> {
         match obs {
-            Obs::Admit { key, bypass } => self.admit(at.micros(), *key, *bypass),
-            Obs::Outcome { .. } => None,
+            Obs::Admit { key, bypass, .. } => self.admit(at.micros(), *key, *bypass),
+            Obs::Outcome { .. } | Obs::Late { .. } => None,
         }
     }
     fn samples(&self) -> u64 {
@@ -161,67 +168,105 @@ impl Property<Obs> for WindowBound {
 
 #[derive(Clone, Copy, Debug, Default)]
 struct Tally {
+    node: NodeId,
     admitted: u64,
     limited: u64,
+    /// 503 because the store's queue was full.
+    busy: u64,
+    /// 503 on timeout, and the store later said the command had queued past it.
+    late: u64,
     unavailable: u64,
     lost: u64,
 }
 
-/// `no-starvation`: each honest client gets at least `min_share` of its decided requests.
+impl Tally {
+    fn judged(&self) -> u64 {
+        self.admitted + self.limited + self.busy + self.late
+    }
+}
+
+/// `no-starvation`: each honest client gets at least `min_share` of its judged requests.
 #[derive(Clone, Debug)]
 pub struct NoStarvation {
     min_share: f64,
     min_decided: u64,
     clients: BTreeMap<u32, Tally>,
-    decided: u64,
+    /// Late replies per client node (honest or not; sorted out at the end).
+    late: BTreeMap<NodeId, u64>,
+    judged: u64,
+    judged_late: u64,
     verdict: String,
 }
 
 impl NoStarvation {
     pub fn new(min_share: f64) -> NoStarvation {
-        NoStarvation { min_share, min_decided: 10, clients: BTreeMap::new(), decided: 0, verdict: String::new() }
+        NoStarvation {
+            min_share,
+            min_decided: 10,
+            clients: BTreeMap::new(),
+            late: BTreeMap::new(),
+            judged: 0,
+            judged_late: 0,
+            verdict: String::new(),
+        }
     }
 
-    pub fn record(&mut self, client: u32, outcome: Outcome) {
+    /// One honest client's request ended.
+    pub fn record(&mut self, client: u32, node: NodeId, outcome: Outcome) {
         let t = self.clients.entry(client).or_default();
+        t.node = node;
         match outcome {
             Outcome::Answered(Verdict::Allowed) => t.admitted += 1,
             Outcome::Answered(Verdict::Limited) => t.limited += 1,
+            Outcome::Answered(Verdict::Busy) => t.busy += 1,
             Outcome::Answered(Verdict::Unavailable) => t.unavailable += 1,
             Outcome::Lost => t.lost += 1,
         }
-        if matches!(outcome, Outcome::Answered(Verdict::Allowed | Verdict::Limited)) {
-            self.decided += 1;
+        if matches!(outcome, Outcome::Answered(Verdict::Allowed | Verdict::Limited | Verdict::Busy)) {
+            self.judged += 1;
         }
+    }
+
+    /// A 503 a gateway gave `node` turned out to be queueing at the store.
+    pub fn record_late(&mut self, node: NodeId) {
+        *self.late.entry(node).or_default() += 1;
     }
 
     /// The verdict at the end of the run: `Some(detail)` when a client starved.
     pub fn judge(&mut self) -> Option<String> {
         let mut worst: Option<(f64, u32, Tally)> = None;
         let (mut undecided, mut judged) = (0, 0);
+        self.judged_late = 0;
         for (&c, t) in &self.clients {
+            let mut t = *t;
+            t.late = self.late.get(&t.node).copied().unwrap_or(0).min(t.unavailable);
+            t.unavailable -= t.late;
+            self.judged_late += t.late;
             undecided += t.unavailable + t.lost;
-            let decided = t.admitted + t.limited;
+            let decided = t.judged();
             if decided < self.min_decided {
                 continue;
             }
             judged += 1;
             let share = t.admitted as f64 / decided as f64;
             if worst.is_none_or(|(w, _, _)| share < w) {
-                worst = Some((share, c, *t));
+                worst = Some((share, c, t));
             }
         }
         let pct = self.min_share * 100.0;
         let aside = format!("{undecided} requests not judged (store unreachable and failing closed, or lost)");
         let Some((share, c, t)) = worst else {
-            self.verdict = format!("not judged: no honest client had {} decided requests; {aside}", self.min_decided);
+            self.verdict = format!("not judged: no honest client had {} judged requests; {aside}", self.min_decided);
             return None;
         };
         let line = format!(
-            "client-{c} got {} of {} decided requests admitted ({:.0}%)",
+            "client-{c} got {} of {} judged requests admitted ({:.0}%: {} limited, {} refused by the store's full queue, {} timed out queueing in the store)",
             t.admitted,
-            t.admitted + t.limited,
-            share * 100.0
+            t.judged(),
+            share * 100.0,
+            t.limited,
+            t.busy,
+            t.late
         );
         if share + 1e-9 < self.min_share {
             self.verdict = format!("{line} < {pct:.0}% while the abuser flooded; {aside}");
@@ -237,8 +282,10 @@ impl Property<Obs> for NoStarvation {
         "no-starvation"
     }
     fn observe(&mut self, _at: SimTime, obs: &Obs) -> Option<String> {
-        if let Obs::Outcome { client, honest: true, outcome } = obs {
-            self.record(*client, *outcome);
+        match obs {
+            Obs::Outcome { client, node, honest: true, outcome } => self.record(*client, *node, *outcome),
+            Obs::Late { client, .. } => self.record_late(*client),
+            _ => {}
         }
         None
     }
@@ -246,7 +293,7 @@ impl Property<Obs> for NoStarvation {
         self.judge()
     }
     fn samples(&self) -> u64 {
-        self.decided
+        self.judged + self.judged_late
     }
     fn summary(&self) -> String {
         self.verdict.clone()

@@ -38,8 +38,8 @@ pub struct Client {
     flood: Option<Flood>,
     next_id: u64,
     outstanding: BTreeMap<u64, SimTime>,
-    /// Allowed, limited, unavailable, lost.
-    pub tally: [u64; 4],
+    /// Allowed, limited, unavailable, lost, busy.
+    pub tally: [u64; 5],
 }
 
 impl Client {
@@ -62,7 +62,7 @@ impl Client {
             flood,
             next_id: 0,
             outstanding: BTreeMap::new(),
-            tally: [0; 4],
+            tally: [0; 5],
         }
     }
 
@@ -108,10 +108,11 @@ impl Client {
             Outcome::Answered(Verdict::Limited) => 1,
             Outcome::Answered(Verdict::Unavailable) => 2,
             Outcome::Lost => 3,
+            Outcome::Answered(Verdict::Busy) => 4,
         };
         self.tally[slot] += 1;
         ctx.metrics.request(ctx.now(), ctx.now().since(sent), slot == 0);
-        ctx.observe(Obs::Outcome { client: self.idx, honest: self.honest, outcome });
+        ctx.observe(Obs::Outcome { client: self.idx, node: ctx.me(), honest: self.honest, outcome });
     }
 
     pub fn on_message(&mut self, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {

@@ -1,10 +1,22 @@
 //! A gateway: the API front door that enforces the limit. Per strategy it either asks the
 //! store (plain commands for the naive strategies, one atomic script for the robust ones),
-//! decides alone from its own memory (local-only), or spends quota it leased from the
-//! store (local-sync). When the store does not answer within `store_timeout_ms` it fails
-//! open (admits, flagged as a bypass) or closed (answers 503), per the `fail_mode` knob.
+//! decides alone from its own memory (local-only), spends quota it leased from the store
+//! (local-sync), or counts locally and swaps counts with the store every sync interval
+//! (local-periodic-sync). When the store does not answer within `store_timeout_ms`, or
+//! answers `BUSY`, it fails open (admits, flagged as a bypass) or closed (answers 503),
+//! per the `fail_mode` knob.
+//!
+//! The robust strategies shed a flood here, before it reaches the store's queue. With the
+//! atomic scripts a gateway keeps at most one command per key at the store (requests for a
+//! key that is already being asked about wait their turn here), and a key the script
+//! refused is refused locally until the store's retry-after passes; so the store never
+//! holds more than gateways × keys of their commands, however hard anyone floods. A spent
+//! lease is refused locally, and periodic sync never asks the store per request. The
+//! naive strategies send every request on, so a flood queues in front of everyone's
+//! commands and fills the store's queue.
 
 use super::msg::{Msg, Obs, Verdict};
+use super::sync::{Local, LocalCount};
 use super::{Cfg, Plan};
 use crate::blocks::rate_limit::Limiter;
 use crate::sim::node::Ctx;
@@ -14,6 +26,12 @@ use std::collections::{BTreeMap, VecDeque};
 
 /// Most requests parked per key while a lease is in flight.
 const MAX_PARKED: usize = 64;
+/// Ops given up on, remembered so a late reply can say why (most kept).
+const MAX_GAVE_UP: usize = 256;
+/// Timer tag of the periodic sync (ops, the other tags, start at 1).
+const SYNC_TICK: u64 = 0;
+/// Counter of requests refused at a gateway from a cached store refusal.
+pub const SHED_LOCALLY: &str = "refused at the gateway (cached store refusal)";
 
 /// A client request waiting for the store.
 #[derive(Clone, Copy, Debug)]
@@ -37,6 +55,13 @@ struct Quota {
     parked: VecDeque<Waiting>,
 }
 
+/// Central scripts: one key's single flight to the store.
+#[derive(Clone, Debug, Default)]
+struct Line {
+    inflight: Option<u64>,
+    parked: VecDeque<Waiting>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Gateway {
     pub idx: u32,
@@ -49,7 +74,20 @@ pub struct Gateway {
     pub local: Option<Limiter>,
     /// Local-sync: leased quota per key.
     quota: BTreeMap<u32, Quota>,
-    pub decided: [u64; 4],
+    /// Central scripts: keys the store refused, refused here until this local instant.
+    denied_until: BTreeMap<u32, u64>,
+    /// Central scripts: per key, the one op at the store and the requests waiting behind it.
+    lines: BTreeMap<u32, Line>,
+    /// Ops whose client got a 503 on timeout, by op: the client's node id.
+    gave_up: BTreeMap<u64, NodeId>,
+    /// Local-periodic-sync: this process's life (a restart is a new writer at the store),
+    /// per-key counts, the window a restart happened in, and when the store last answered.
+    pub boot: u32,
+    counts: BTreeMap<u32, LocalCount>,
+    phantom_window: Option<u64>,
+    last_heard: u64,
+    /// Allowed, limited, unavailable, fail-open, busy.
+    pub decided: [u64; 5],
 }
 
 impl Gateway {
@@ -66,21 +104,47 @@ impl Gateway {
             pending: BTreeMap::new(),
             local,
             quota: BTreeMap::new(),
-            decided: [0; 4],
+            denied_until: BTreeMap::new(),
+            lines: BTreeMap::new(),
+            gave_up: BTreeMap::new(),
+            boot: 0,
+            counts: BTreeMap::new(),
+            phantom_window: None,
+            last_heard: 0,
+            decided: [0; 5],
         }
     }
 
     /// A crash loses everything in memory: pending requests, the local limiter, leased
-    /// quota. Request ids keep counting (a real gateway tags them with its boot id), so a
-    /// late reply to the old process is never taken for a new request's.
+    /// quota, counts not yet synced. Request ids keep counting and the boot number goes up
+    /// (a real gateway tags both with its boot id), so a late reply to the old process is
+    /// never taken for a new request's, and the store counts the new life separately.
     pub fn crash(&mut self) {
-        let next_op = self.next_op;
+        let (next_op, boot) = (self.next_op, self.boot);
         *self = Gateway::new(self.idx, self.cfg, self.store);
         self.next_op = next_op;
+        self.boot = boot + 1;
+    }
+
+    pub fn start(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if self.cfg.plan == Plan::PeriodicSync {
+            self.last_heard = ctx.local_time().micros();
+            ctx.set_timer(SimDuration(self.cfg.sync_us), SYNC_TICK);
+        }
+    }
+
+    /// Back from a crash. Local-periodic-sync: whatever the previous life admitted and
+    /// never pushed is lost, so this window starts with the allowance already spent (see
+    /// `sync.rs`), which keeps the overshoot bound.
+    pub fn restart(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
+        self.phantom_window = Some(self.window(ctx));
+        self.start(ctx);
     }
 
     pub fn pending(&self) -> usize {
-        self.pending.len() + self.quota.values().map(|q| q.parked.len()).sum::<usize>()
+        self.pending.len()
+            + self.quota.values().map(|q| q.parked.len()).sum::<usize>()
+            + self.lines.values().map(|l| l.parked.len()).sum::<usize>()
     }
 
     fn answer(&mut self, w: Waiting, verdict: Verdict, bypass: bool, ctx: &mut Ctx<'_, Msg, Obs>) {
@@ -89,21 +153,33 @@ impl Gateway {
             (Verdict::Allowed, true) => (3, "fail-open"),
             (Verdict::Limited, _) => (1, "limited"),
             (Verdict::Unavailable, _) => (2, "unavailable"),
+            (Verdict::Busy, _) => (4, "busy"),
         };
         self.decided[slot] += 1;
         ctx.metrics.series.add(series, ctx.now(), 1.0);
         if bypass {
-            ctx.observe(Obs::Admit { key: w.key, bypass: true });
+            ctx.observe(Obs::Admit { key: w.key, by: ctx.me(), bypass: true });
         }
         ctx.send(w.client, Msg::Resp { id: w.id, verdict });
     }
 
-    /// The store did not answer in time.
-    fn give_up(&mut self, w: Waiting, ctx: &mut Ctx<'_, Msg, Obs>) {
+    /// The store did not answer in time (`busy`: it answered that its queue was full).
+    fn give_up(&mut self, w: Waiting, busy: bool, ctx: &mut Ctx<'_, Msg, Obs>) {
         if self.cfg.fail_open {
             self.answer(w, Verdict::Allowed, true, ctx);
         } else {
-            self.answer(w, Verdict::Unavailable, false, ctx);
+            self.answer(w, if busy { Verdict::Busy } else { Verdict::Unavailable }, false, ctx);
+        }
+    }
+
+    /// A reply to an op we no longer wait for. If we had answered 503 on timeout and the
+    /// command had queued in the store longer than our timeout, report that the queue, not
+    /// a fault, made that client wait.
+    fn late(&mut self, op: u64, queued_us: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if let Some(client) = self.gave_up.remove(&op) {
+            if queued_us >= self.cfg.timeout_us {
+                ctx.observe(Obs::Late { client, queued_us });
+            }
         }
     }
 
@@ -122,15 +198,15 @@ impl Gateway {
     pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
         match msg {
             Msg::Req { id, key } => self.request(Waiting { client: from, id, key }, ctx),
-            Msg::IncrReply { op, count } => {
-                let Some(w) = self.pending.remove(&op) else { return };
+            Msg::IncrReply { op, count, queued_us } => {
+                let Some(w) = self.pending.remove(&op) else { return self.late(op, queued_us, ctx) };
                 if count == 1 {
                     ctx.send(self.store, Msg::Expire { key: w.key, ttl_ms: self.cfg.policy.window_us / 1_000 });
                 }
                 self.decide(w, count <= self.cfg.policy.limit, ctx);
             }
-            Msg::GetReply { op, value } => {
-                let Some(w) = self.pending.remove(&op) else { return };
+            Msg::GetReply { op, value, queued_us } => {
+                let Some(w) = self.pending.remove(&op) else { return self.late(op, queued_us, ctx) };
                 let ok = value < self.cfg.policy.limit;
                 if ok {
                     let window = self.window(ctx);
@@ -138,21 +214,62 @@ impl Gateway {
                 }
                 self.decide(w, ok, ctx);
             }
-            Msg::EvalReply { op, allowed } => {
-                let Some(w) = self.pending.remove(&op) else { return };
+            Msg::EvalReply { op, allowed, retry_us, queued_us } => {
+                let Some(w) = self.pending.remove(&op) else { return self.late(op, queued_us, ctx) };
+                if !allowed {
+                    // Refuse this key here until it could pass again: the flood stops at
+                    // the gateway instead of queueing in front of everyone at the store.
+                    let until = ctx.local_time().micros().saturating_add(retry_us);
+                    let e = self.denied_until.entry(w.key).or_default();
+                    *e = (*e).max(until);
+                }
                 // The store already reported the admission (it decided, atomically).
                 let verdict = if allowed { Verdict::Allowed } else { Verdict::Limited };
                 self.answer(w, verdict, false, ctx);
+                self.next_in_line(w.key, op, ctx);
             }
             Msg::Leased { op, key, window, granted, stale } => self.leased(op, key, window, granted, stale, ctx),
+            Msg::Busy { op } => self.busy(op, ctx),
+            Msg::Synced { boot, window, views } => {
+                if boot != self.boot {
+                    return; // a reply to a previous life: it counted another writer
+                }
+                self.last_heard = ctx.local_time().micros();
+                for (key, entry, total) in views {
+                    if let Some(c) = self.counts.get_mut(&key).filter(|c| c.window == window) {
+                        c.confirm(entry, total);
+                    }
+                }
+            }
             _ => {}
+        }
+    }
+
+    /// The store refused command `op`: its queue was full.
+    fn busy(&mut self, op: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if let Some(w) = self.pending.remove(&op) {
+            self.give_up(w, true, ctx);
+            return self.abandon_line(w.key, op, true, ctx);
+        }
+        let hit = self.quota.iter().find(|(_, q)| q.unanswered.contains(&op)).map(|(k, _)| *k);
+        let Some(key) = hit else { return };
+        let Some(q) = self.quota.get_mut(&key) else { return };
+        // Refused, so nothing was leased: no late grant can come for it.
+        q.unanswered.retain(|&o| o != op);
+        if q.inflight != Some(op) {
+            return;
+        }
+        q.inflight = None;
+        let parked: Vec<Waiting> = q.parked.drain(..).collect();
+        for w in parked {
+            self.give_up(w, true, ctx);
         }
     }
 
     /// A decision this gateway makes itself (naive strategies and local modes).
     fn decide(&mut self, w: Waiting, ok: bool, ctx: &mut Ctx<'_, Msg, Obs>) {
         if ok {
-            ctx.observe(Obs::Admit { key: w.key, bypass: false });
+            ctx.observe(Obs::Admit { key: w.key, by: ctx.me(), bypass: false });
             self.answer(w, Verdict::Allowed, false, ctx);
         } else {
             self.answer(w, Verdict::Limited, false, ctx);
@@ -167,7 +284,16 @@ impl Gateway {
                 let window = self.window(ctx);
                 self.ask(w, |op| Msg::Get { op, key, window }, ctx)
             }
-            Plan::Central(_) => self.ask(w, |op| Msg::Eval { op, key }, ctx),
+            Plan::Central(_) => {
+                let line = self.lines.entry(key).or_default();
+                if line.inflight.is_none() {
+                    self.script(w, ctx);
+                } else if line.parked.len() < MAX_PARKED {
+                    line.parked.push_back(w);
+                } else {
+                    self.answer(w, Verdict::Unavailable, false, ctx);
+                }
+            }
             Plan::Local(_) => {
                 let now = ctx.local_time().micros();
                 let Some(l) = self.local.as_mut() else { return };
@@ -179,7 +305,87 @@ impl Gateway {
                 self.decide(w, ok, ctx);
             }
             Plan::Lease => self.spend(w, ctx),
+            Plan::PeriodicSync => self.count(w, ctx),
         }
+    }
+
+    /// Central scripts: refuse locally while the store's refusal holds, else ask the store
+    /// (this request is then the key's one command in flight).
+    fn script(&mut self, w: Waiting, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let now = ctx.local_time().micros();
+        if self.denied_until.get(&w.key).is_some_and(|&until| now < until) {
+            ctx.metrics.add(SHED_LOCALLY, 1);
+            return self.decide(w, false, ctx);
+        }
+        let key = w.key;
+        self.ask(w, |op| Msg::Eval { op, key }, ctx);
+        if let Some(line) = self.lines.get_mut(&key) {
+            line.inflight = Some(self.next_op);
+        }
+    }
+
+    /// Central scripts: `op` for `key` was answered; the next waiting request goes (or is
+    /// refused here, if the answer was a refusal that still holds).
+    fn next_in_line(&mut self, key: u32, op: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        loop {
+            let Some(line) = self.lines.get_mut(&key) else { return };
+            if line.inflight == Some(op) {
+                line.inflight = None;
+            }
+            if line.inflight.is_some() {
+                return;
+            }
+            let Some(w) = line.parked.pop_front() else { return };
+            self.script(w, ctx);
+        }
+    }
+
+    /// Central scripts: `op` for `key` failed (timeout, or `BUSY`); the store is not
+    /// answering, so the requests waiting behind it get the same answer now rather than
+    /// each waiting out its own timeout.
+    fn abandon_line(&mut self, key: u32, op: u64, busy: bool, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let Some(line) = self.lines.get_mut(&key).filter(|l| l.inflight == Some(op)) else { return };
+        line.inflight = None;
+        let parked: Vec<Waiting> = line.parked.drain(..).collect();
+        for w in parked {
+            self.give_up(w, busy, ctx);
+        }
+    }
+
+    /// Local-periodic-sync: decide from the local count and the last view of the store's.
+    fn count(&mut self, w: Waiting, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let window = self.window(ctx);
+        let phantom = if self.phantom_window == Some(window) { self.cfg.allowance } else { 0 };
+        let c = self.counts.entry(w.key).or_insert_with(|| LocalCount::new(window, phantom));
+        if c.window != window {
+            *c = LocalCount::new(window, phantom);
+        }
+        match c.decide(self.cfg.policy.limit, self.cfg.allowance) {
+            Local::Admit => self.decide(w, true, ctx),
+            Local::OverLimit => self.decide(w, false, ctx),
+            Local::Unconfirmed => {
+                // Ahead of the store by the whole allowance. If the store has answered
+                // lately, this key is simply hot here: refuse. If it has gone quiet, we
+                // cannot tell, which is what the fail mode is for.
+                let quiet = ctx.local_time().micros().saturating_sub(self.last_heard);
+                if quiet > self.cfg.sync_us + self.cfg.timeout_us {
+                    self.give_up(w, false, ctx);
+                } else {
+                    self.decide(w, false, ctx);
+                }
+            }
+        }
+    }
+
+    /// Local-periodic-sync: push this window's counts, pull the totals, and go again.
+    fn sync(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let window = self.window(ctx);
+        self.counts.retain(|_, c| c.window == window);
+        let counts: Vec<(u32, u64)> = self.counts.iter().map(|(&k, c)| (k, c.own)).collect();
+        if !counts.is_empty() {
+            ctx.send(self.store, Msg::Sync { boot: self.boot, window, counts });
+        }
+        ctx.set_timer(SimDuration(self.cfg.sync_us), SYNC_TICK);
     }
 
     /// Local-sync: admit from leased quota, or park the request and lease more.
@@ -244,7 +450,7 @@ impl Gateway {
             // The store is in another window than our clock says: we cannot be sure.
             let parked: Vec<Waiting> = q.parked.drain(..).collect();
             for w in parked {
-                self.give_up(w, ctx);
+                self.give_up(w, false, ctx);
             }
             return;
         }
@@ -278,8 +484,18 @@ impl Gateway {
     }
 
     pub fn on_timer(&mut self, op: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if op == SYNC_TICK {
+            return self.sync(ctx);
+        }
         if let Some(w) = self.pending.remove(&op) {
-            return self.give_up(w, ctx);
+            if !self.cfg.fail_open {
+                self.gave_up.insert(op, w.client);
+                if self.gave_up.len() > MAX_GAVE_UP {
+                    self.gave_up.pop_first();
+                }
+            }
+            self.give_up(w, false, ctx);
+            return self.abandon_line(w.key, op, false, ctx);
         }
         let hit = self.quota.iter().find(|(_, q)| q.inflight == Some(op)).map(|(k, _)| *k);
         if let Some(key) = hit {
@@ -291,7 +507,7 @@ impl Gateway {
                 None => Vec::new(),
             };
             for w in parked {
-                self.give_up(w, ctx);
+                self.give_up(w, false, ctx);
             }
         }
     }
@@ -312,6 +528,16 @@ impl Gateway {
         for (k, q) in &self.quota {
             let state =
                 format!("window #{}: {} leased left{}", q.window, q.tokens, if q.exhausted { ", spent" } else { "" });
+            rows.push(vec![format!("k{k} @gateway-{}", self.idx), state, "-".into(), "-".into()]);
+        }
+        for (k, c) in &self.counts {
+            let state = format!(
+                "window #{}: {} here ({} unconfirmed), {} elsewhere as of the last sync",
+                c.window,
+                c.own,
+                c.own - c.acked,
+                c.others()
+            );
             rows.push(vec![format!("k{k} @gateway-{}", self.idx), state, "-".into(), "-".into()]);
         }
         rows

@@ -1,13 +1,17 @@
 //! System 2, the API rate limiter: honest clients and one abuser call an API through N
 //! gateways that enforce "at most `limit` requests per `window_ms` per key" with the help
-//! of one Redis-like store. Nine strategies: three naive ones (fixed window with
-//! `INCR`+`EXPIRE`, which lets twice the limit through a window boundary; `GET`-then-`SET`,
-//! which races between gateways; per-gateway local buckets, N× the limit), the six
-//! algorithms of [`crate::blocks::rate_limit`] run atomically in the store, and
-//! local-sync, where gateways spend quota leased from the store.
+//! of one Redis-like store that serves one command at a time from a bounded queue. Ten
+//! strategies: three naive ones (fixed window with `INCR`+`EXPIRE`, which lets twice the
+//! limit through a window boundary; `GET`-then-`SET`, which races between gateways;
+//! per-gateway local buckets, N× the limit), the algorithms of
+//! [`crate::blocks::rate_limit`] run atomically in the store, local-sync, where gateways
+//! spend quota leased from the store, and local-periodic-sync, where gateways count
+//! locally and swap counts with the store every interval (approximate, with a stated
+//! overshoot bound; see `sync.rs`).
 //!
 //! Each strategy states what it guarantees (see [`claims`]) and the `window-bound` check
-//! holds it to exactly that; `no-starvation` checks honest clients still get through.
+//! holds it to exactly that; `no-starvation` checks honest clients still get through —
+//! which a flood that reaches the store's queue can prevent.
 
 mod checks;
 mod client;
@@ -15,6 +19,7 @@ mod gateway;
 mod msg;
 mod node;
 mod store;
+mod sync;
 mod views;
 
 #[cfg(test)]
@@ -56,6 +61,8 @@ pub enum Plan {
     Central(Algorithm),
     /// Gateways admit from quota leased, atomically, out of the window's budget.
     Lease,
+    /// Gateways count locally and swap counts with the store every sync interval.
+    PeriodicSync,
 }
 
 /// What every node needs to know about the run's configuration.
@@ -66,6 +73,13 @@ pub struct Cfg {
     pub fail_open: bool,
     pub timeout_us: u64,
     pub lease: u64,
+    /// The store: service time per command, and most commands waiting.
+    pub store_us: u64,
+    pub store_queue: usize,
+    /// Local-periodic-sync: the sync interval, and how many admissions a gateway may make
+    /// beyond what the store has confirmed.
+    pub sync_us: u64,
+    pub allowance: u64,
 }
 
 impl Cfg {
@@ -132,35 +146,50 @@ pub const STRATEGIES: &[StrategyDef] = &[
         robust: true,
         summary: "Gateways admit locally from quota they lease in chunks from the window's budget with one atomic command, so the store sees one call per chunk instead of per request.",
     },
+    StrategyDef {
+        id: "local-periodic-sync",
+        title: "Local counts, synced periodically",
+        robust: true,
+        summary: "Each gateway counts locally and every sync interval pushes its count to the store and pulls the window's total; it admits while total + local < limit and never runs more than q = ⌈limit × sync / window⌉ admissions ahead of what the store confirmed. Approximate by design: at most (gateways − 1) × min(q, limit) over the limit per aligned window.",
+    },
 ];
 
-/// The plan a strategy id stands for.
-pub fn plan_of(strategy: &str) -> Plan {
-    match strategy {
+/// The plan a strategy id stands for; `None` for an id this system does not have.
+pub fn plan_of(strategy: &str) -> Option<Plan> {
+    Some(match strategy {
         "fixed-window" => Plan::IncrExpire,
         "get-then-set" => Plan::GetSet,
         "local-only" => Plan::Local(Algorithm::TokenBucket),
         "sliding-log" => Plan::Central(Algorithm::SlidingLog),
         "sliding-window-counter" => Plan::Central(Algorithm::SlidingCounter),
+        "token-bucket" => Plan::Central(Algorithm::TokenBucket),
         "leaky-bucket" => Plan::Central(Algorithm::LeakyBucket),
         "gcra" => Plan::Central(Algorithm::Gcra),
         "local-sync" => Plan::Lease,
-        _ => Plan::Central(Algorithm::TokenBucket),
-    }
+        "local-periodic-sync" => Plan::PeriodicSync,
+        _ => return None,
+    })
 }
 
-/// What each plan promises per key. The naive plans state what their authors believe:
-/// `INCR`+`EXPIRE` "at most `limit` per window", `GET`/`SET` "at most `limit` per aligned
-/// window", local buckets "a token bucket's bound". Leases are paid for out of each
-/// aligned window's budget, so that window never exceeds the limit (zero overshoot); like
-/// every aligned scheme, a sliding window may see two budgets.
-pub fn claims(plan: Plan, p: &Policy) -> Vec<Claim> {
+/// What each plan promises per key, with `gateways` gateways. The naive plans state what
+/// their authors believe: `INCR`+`EXPIRE` "at most `limit` per window", `GET`/`SET` "at
+/// most `limit` per aligned window", local buckets "a token bucket's bound". Leases are
+/// paid for out of each aligned window's budget, so that window never exceeds the limit
+/// (zero overshoot). Periodic sync promises only `limit` plus its overshoot bound per
+/// aligned window (derived in `sync.rs`). Like every aligned scheme, a sliding window may
+/// see two aligned windows' worth.
+pub fn claims(cfg: &Cfg, gateways: u64) -> Vec<Claim> {
+    let p = &cfg.policy;
     let w = p.window_us;
-    match plan {
+    match cfg.plan {
         Plan::IncrExpire => vec![Claim::sliding(w, p.limit)],
         Plan::GetSet => vec![Claim::aligned(w, p.limit)],
         Plan::Local(a) | Plan::Central(a) => a.claims(p),
         Plan::Lease => vec![Claim::aligned(w, p.limit), Claim::sliding(w, 2 * p.limit)],
+        Plan::PeriodicSync => {
+            let max = p.limit + sync::overshoot(gateways, p.limit, cfg.allowance);
+            vec![Claim::aligned(w, max), Claim::sliding(w, 2 * max)]
+        }
     }
 }
 
@@ -201,7 +230,10 @@ pub const PARAMS: &[ParamSpec] = &[
         help: "key: one budget per API key; global: one budget shared by everyone, which the abuser can spend alone.",
     },
     int("store_timeout_ms", "Store timeout", "ms", 1, 10_000, 50, "How long a gateway waits for the store before failing open or closed."),
+    int("store_us", "Store time per command", "µs", 1, 20_000, 2_000, "How long the single-threaded store spends on one command. It runs one at a time: 2,000 µs is 500 commands/s, below the flood's rate."),
+    int("store_queue", "Store queue", "commands", 1, 10_000, 16, "Commands that may wait for the store. One that finds the queue full is refused with BUSY; a queue longer than the timeout's worth of work makes commands time out instead."),
     int("lease", "Lease size", "requests", 1, 10_000, 5, "local-sync: how many admissions a gateway leases from the store at a time."),
+    int("sync_ms", "Sync interval", "ms", 10, 10_000, 100, "local-periodic-sync: how often each gateway swaps counts with the store. A gateway may run one interval's worth of the limit ahead of the store, which sets the overshoot bound."),
     int("min_share_pct", "No-starvation share", "%", 0, 100, 90, "Share of its decided requests each honest client must get admitted."),
 ];
 
@@ -214,7 +246,7 @@ pub const CHECKS: &[CheckDef] = &[
     CheckDef {
         kind: CheckKind::Liveness,
         name: "no-starvation",
-        description: "While the abuser floods, every honest client gets at least the stated share of the requests the limiter decided admitted.",
+        description: "While the abuser floods, every honest client gets at least the stated share of its judged requests admitted: those the limiter decided, and those the store refused or answered too late because its queue was full of other work (not judged: requests lost to faults or to an unreachable store).",
     },
 ];
 
@@ -231,10 +263,12 @@ fn default_workload(p: &Params) -> WorkloadSpec {
     }
 }
 
-/// A latency spike on the way to the store: longer than the gateways' timeout.
-fn default_faults(_p: &Params) -> Vec<TimedFault> {
+/// A latency spike on the way to the store: longer than the gateways' timeout, whatever
+/// that is set to.
+fn default_faults(p: &Params) -> Vec<TimedFault> {
+    let extra_ms = p.int("store_timeout_ms") as u64 * 2 + 20;
     vec![
-        TimedFault { at_ms: 5_000, fault: Fault::Clog { from: "gateway".into(), to: "store".into(), extra_ms: 120 } },
+        TimedFault { at_ms: 5_000, fault: Fault::Clog { from: "gateway".into(), to: "store".into(), extra_ms } },
         TimedFault { at_ms: 5_400, fault: Fault::Unclog { from: "gateway".into(), to: "store".into() } },
     ]
 }
@@ -245,21 +279,54 @@ fn swarm_targets(p: &Params) -> Vec<String> {
     t
 }
 
-fn build(s: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>, BuildError> {
+/// The configuration every node of a scenario shares.
+fn cfg_of(s: &Scenario) -> Result<Cfg, BuildError> {
     let p = &s.params;
-    let plan = plan_of(s.strategy.id);
+    let plan = plan_of(s.strategy.id)
+        .ok_or_else(|| BuildError(format!("rate-limiter has no strategy {:?}", s.strategy.id)))?;
     let policy = Policy {
         limit: p.int("limit") as u64,
         window_us: p.int("window_ms") as u64 * 1_000,
         burst: p.int("burst") as u64,
     };
-    let cfg = Cfg {
+    let sync_us = p.int("sync_ms") as u64 * 1_000;
+    Ok(Cfg {
         plan,
         policy,
         fail_open: p.choice("fail_mode") == "open",
         timeout_us: p.int("store_timeout_ms") as u64 * 1_000,
         lease: p.int("lease") as u64,
-    };
+        store_us: p.int("store_us") as u64,
+        store_queue: p.int("store_queue") as usize,
+        sync_us,
+        allowance: sync::allowance(policy.limit, policy.window_us, sync_us),
+    })
+}
+
+fn build(s: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>, BuildError> {
+    let cfg = cfg_of(s)?;
+    let props = checks_for(s, &cfg);
+    Ok(Run::boxed(world(s, opts, cfg, props)?, views::views))
+}
+
+/// The two checks, holding the strategy to the claims `cfg` makes.
+fn checks_for(s: &Scenario, cfg: &Cfg) -> Vec<Box<dyn Property<Obs>>> {
+    let p = &s.params;
+    let who = STRATEGIES.iter().find(|d| d.id == s.strategy.id).map_or("limiter", |d| d.title);
+    vec![
+        Box::new(WindowBound::new(claims(cfg, p.int("gateways") as u64), who)),
+        Box::new(NoStarvation::new(p.int("min_share_pct") as f64 / 100.0)),
+    ]
+}
+
+/// The world of a scenario with nodes configured by `cfg` (tests vary it) and `props`.
+fn world(
+    s: &Scenario,
+    opts: &BuildOptions,
+    cfg: Cfg,
+    props: Vec<Box<dyn Property<Obs>>>,
+) -> Result<World<Node>, BuildError> {
+    let p = &s.params;
     let gateways = p.int("gateways") as u32;
     let clients = p.int("clients") as u32;
     let global = p.choice("scope") == "global";
@@ -284,14 +351,8 @@ fn build(s: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>, Build
     let abuser = Client::new(clients, 0, false, gw_ids, s.workload.clone(), share, flood);
     specs.push(NodeSpec::new("abuser", "abuser", Node::Client(abuser)));
 
-    let who = STRATEGIES.iter().find(|d| d.id == s.strategy.id).map_or("limiter", |d| d.title);
-    let props: Vec<Box<dyn Property<Obs>>> = vec![
-        Box::new(WindowBound::new(claims(plan, &policy), who)),
-        Box::new(NoStarvation::new(p.int("min_share_pct") as f64 / 100.0)),
-    ];
     let wc = crate::system::world_config(s, opts);
-    let world = World::new(wc, specs, props, s.faults.clone())?;
-    Ok(Run::boxed(world, views::views))
+    World::new(wc, specs, props, s.faults.clone())
 }
 
 pub const DEF: SystemDef = SystemDef {
@@ -323,6 +384,11 @@ fn estimates(s: &Scenario) -> Vec<Estimate> {
     out.extend([
         Estimate::new("Allowed per key", format!("{} req/s", estimate::si(limit / window_s)), "limit / window"),
         Estimate::new("Offered at the flood", format!("{} req/s", estimate::si(offered)), "honest clients + abuser"),
+        Estimate::new(
+            "Store capacity",
+            format!("{} commands/s", estimate::si(1e6 / p.int("store_us") as f64)),
+            "one command at a time; a design that sends every request over needs more than the offered rate",
+        ),
         Estimate::new("Sliding log memory", estimate::bytes(keys * limit * 8.0), "keys × limit × 8 B timestamps"),
         Estimate::new("Counter memory", estimate::bytes(keys * 16.0), "keys × (count + window start)"),
         Estimate::new("10 M users, token bucket", estimate::bytes(10e6 * 16.0), "16 B per key: fits one Redis node"),

@@ -1,9 +1,12 @@
 //! Messages between clients, gateways and the store, and what nodes report to the checks.
 //! The store speaks a tiny Redis-like protocol: plain commands (`INCR`, `EXPIRE`, `GET`,
 //! `SET`) for the naive strategies, one atomic script call (`EVAL`, a Lua script in real
-//! Redis) for the robust ones, and a quota lease for local-sync.
+//! Redis) for the robust ones, a quota lease for local-sync and a count exchange for
+//! local-periodic-sync. Replies a gateway waits on say how long the command sat in the
+//! store's queue, and a store whose queue is full answers `BUSY` at once.
 
 use crate::sim::node::Message;
+use crate::sim::NodeId;
 
 /// What a gateway answers a client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -14,6 +17,9 @@ pub enum Verdict {
     Limited,
     /// The limiter could not decide: store unreachable and failing closed (HTTP 503).
     Unavailable,
+    /// The store refused the command because its queue was full, and the gateway fails
+    /// closed (HTTP 503 too, but the store was up: it was busy with other callers' work).
+    Busy,
 }
 
 #[derive(Clone, Debug, Hash)]
@@ -36,6 +42,7 @@ pub enum Msg {
     IncrReply {
         op: u64,
         count: u64,
+        queued_us: u64,
     },
     /// Gateway → store: `EXPIRE key ttl`, sent only when `INCR` returned 1.
     Expire {
@@ -51,6 +58,7 @@ pub enum Msg {
     GetReply {
         op: u64,
         value: u64,
+        queued_us: u64,
     },
     /// Gateway → store: `SET key:window value` (no reply awaited).
     Set {
@@ -63,9 +71,13 @@ pub enum Msg {
         op: u64,
         key: u32,
     },
+    /// `retry_us`: when refused, how long until the key could be admitted again — the
+    /// gateway refuses it locally until then instead of asking again.
     EvalReply {
         op: u64,
         allowed: bool,
+        retry_us: u64,
+        queued_us: u64,
     },
     /// Gateway → store: lease up to `want` admissions of `key` in aligned `window`.
     Lease {
@@ -82,6 +94,23 @@ pub enum Msg {
         granted: u64,
         stale: bool,
     },
+    /// Store → gateway: the queue was full; command `op` was not run.
+    Busy {
+        op: u64,
+    },
+    /// Gateway → store: this gateway's (`boot`-th life's) admission count per key in
+    /// aligned `window`; the store keeps the highest count per writer and answers totals.
+    Sync {
+        boot: u32,
+        window: u64,
+        counts: Vec<(u32, u64)>,
+    },
+    /// Store → gateway: per key, this writer's entry and the window's total, read at once.
+    Synced {
+        boot: u32,
+        window: u64,
+        views: Vec<(u32, u64, u64)>,
+    },
 }
 
 impl Message for Msg {
@@ -91,6 +120,12 @@ impl Message for Msg {
             Msg::Resp { id, verdict } => format!("resp #{id} {verdict:?}"),
             Msg::Incr { key, .. } => format!("INCR k{key}"),
             Msg::IncrReply { count, .. } => format!("= {count}"),
+            Msg::Busy { .. } => "BUSY (queue full)".to_string(),
+            Msg::Sync { window, counts, .. } => format!("SYNC #{window} {} keys", counts.len()),
+            Msg::Synced { views, .. } => {
+                let total: u64 = views.iter().map(|v| v.2).sum();
+                format!("= {} keys, {total} counted", views.len())
+            }
             Msg::Expire { key, ttl_ms } => format!("EXPIRE k{key} {ttl_ms}ms"),
             Msg::Get { key, window, .. } => format!("GET k{key}:{window}"),
             Msg::GetReply { value, .. } => format!("= {value}"),
@@ -116,9 +151,14 @@ pub enum Outcome {
 /// Observations for the checks.
 #[derive(Clone, Debug)]
 pub enum Obs {
-    /// The limiter admitted one request of `key` now. `bypass`: admitted without the
-    /// limiter because the store was unreachable and the gateway fails open.
-    Admit { key: u32, bypass: bool },
-    /// A client's request ended.
-    Outcome { client: u32, honest: bool, outcome: Outcome },
+    /// The limiter admitted one request of `key` now, through gateway `by`. `bypass`:
+    /// admitted without the limiter because the store was unreachable and the gateway
+    /// fails open.
+    Admit { key: u32, by: NodeId, bypass: bool },
+    /// A client's request ended (`node` is the client's node id).
+    Outcome { client: u32, node: NodeId, honest: bool, outcome: Outcome },
+    /// The store finally answered a command the gateway had given up on for `client`
+    /// (a node id) and answered 503, and the command alone had queued in the store for
+    /// longer than the gateway's timeout: that 503 was the queue's doing, not a fault's.
+    Late { client: NodeId, queued_us: u64 },
 }

@@ -19,8 +19,10 @@ impl Actor for Node {
     type Obs = Obs;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
-        if let Node::Client(c) = self {
-            c.start(ctx);
+        match self {
+            Node::Client(c) => c.start(ctx),
+            Node::Gateway(g) => g.start(ctx),
+            Node::Store(_) => {}
         }
     }
 
@@ -36,34 +38,42 @@ impl Actor for Node {
         match self {
             Node::Client(c) => c.on_timer(tag, ctx),
             Node::Gateway(g) => g.on_timer(tag, ctx),
-            Node::Store(_) => {}
+            Node::Store(s) => s.on_timer(tag, ctx),
         }
     }
 
     fn on_crash(&mut self) {
-        // The store is durable (see store.rs); clients are never crashed by a swarm.
-        if let Node::Gateway(g) = self {
-            g.crash();
+        // The store's data is durable but its queue is not (see store.rs); clients are
+        // never crashed by a swarm.
+        match self {
+            Node::Gateway(g) => g.crash(),
+            Node::Store(s) => s.crash(),
+            Node::Client(_) => {}
         }
     }
 
-    fn on_restart(&mut self, _ctx: &mut Ctx<'_, Msg, Obs>) {}
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if let Node::Gateway(g) = self {
+            g.restart(ctx);
+        }
+    }
 
     fn describe(&self) -> String {
         match self {
             Node::Client(c) => format!(
-                "k{}: {} ok / {} limited / {} unavail / {} lost",
-                c.key, c.tally[0], c.tally[1], c.tally[2], c.tally[3]
+                "k{}: {} ok / {} limited / {} busy / {} unavail / {} lost",
+                c.key, c.tally[0], c.tally[1], c.tally[4], c.tally[2], c.tally[3]
             ),
             Node::Gateway(g) => format!(
-                "{} allowed, {} limited, {} 503, {} fail-open; {} waiting",
+                "{} allowed, {} limited, {} busy, {} 503, {} fail-open; {} waiting",
                 g.decided[0],
                 g.decided[1],
+                g.decided[4],
                 g.decided[2],
                 g.decided[3],
                 g.pending()
             ),
-            Node::Store(s) => format!("{} commands", s.commands),
+            Node::Store(s) => format!("{} commands, {} queued, {} refused", s.commands, s.depth(), s.shed),
         }
     }
 }

@@ -1,13 +1,15 @@
 //! What the system page draws: limiter levels for the abuser's key and two honest keys,
-//! allowed vs rejected per interval, and a table of per-key limiter state.
+//! allowed vs rejected per interval, the store's queue (its deepest point and what it
+//! refused per interval), and a table of the store's queue and per-key limiter state.
 
 use super::node::Node;
+use super::store::{QUEUE_SERIES, SHED_SERIES};
 use crate::sim::world::World;
 use crate::view::{SeriesLine, SeriesView, Table, View};
 
 /// Series names of the level chart, by key (key 0 is the abuser's).
 pub const LEVEL_SERIES: [&str; 3] = ["level k0 (abuser)", "level k1", "level k2"];
-pub const OUTCOME_SERIES: [&str; 4] = ["allowed", "limited", "unavailable", "fail-open"];
+pub const OUTCOME_SERIES: [&str; 5] = ["allowed", "limited", "busy", "unavailable", "fail-open"];
 
 pub fn views(world: &World<Node>) -> Vec<View> {
     let series = &world.metrics.series;
@@ -29,6 +31,12 @@ pub fn views(world: &World<Node>) -> Vec<View> {
         interval_ms: series.interval_ms,
         lines: lines(&OUTCOME_SERIES),
     };
+    let queue = SeriesView {
+        title: "Store queue: deepest per interval, and commands refused because it was full".into(),
+        unit: "commands".into(),
+        interval_ms: series.interval_ms,
+        lines: lines(&[QUEUE_SERIES, SHED_SERIES]),
+    };
     let now_us = world.now().micros();
     let mut rows = Vec::new();
     for n in world.nodes() {
@@ -44,5 +52,5 @@ pub fn views(world: &World<Node>) -> Vec<View> {
         columns: vec!["key".into(), "state".into(), "admitted".into(), "denied".into()],
         rows,
     };
-    vec![View::Series(levels), View::Series(outcomes), View::Table(table)]
+    vec![View::Series(levels), View::Series(outcomes), View::Series(queue), View::Table(table)]
 }
