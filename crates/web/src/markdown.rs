@@ -6,9 +6,10 @@
 //! or to an `https://` page, and nothing the Markdown says can add a script or a style.
 //!
 //! Two things are particular to sdlab:
-//! - a line starting `Show me:` followed by a scenario as JSON becomes a "▶ Show me" link
-//!   that opens that scenario (the JSON is parsed and validated here, so a broken line shows
-//!   up as a visible warning rather than as a dead link);
+//! - a line starting `Show me:` followed by a scenario as JSON (and, after `=>`, the
+//!   outcome it claims — see `sdlab_core::scenario::show_me`) becomes a "▶ Show me" link
+//!   that opens that scenario, with the claim beside it (the JSON is parsed and validated
+//!   here, so a broken line shows up as a visible warning rather than as a dead link);
 //! - headings get stable ids (`sec-<slug>`), and [`sections`] lists the `##` headings with
 //!   the same ids, so a page can build a table of contents that matches the rendered text.
 //!
@@ -16,12 +17,13 @@
 
 use pulldown_cmark::{Alignment, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use sdlab_core::scenario::link;
+use sdlab_core::scenario::show_me::{self, Claim};
 use std::collections::BTreeSet;
 use std::ops::Range;
 use yew::prelude::*;
 
 /// What starts a scenario line in an explainer.
-pub const SHOW_ME: &str = "Show me:";
+pub const SHOW_ME: &str = show_me::PREFIX;
 
 #[derive(Properties, PartialEq, Clone)]
 pub struct ExplainerProps {
@@ -165,8 +167,13 @@ pub enum ShowMe {
     Broken { reason: String },
 }
 
-/// Parses and validates the JSON of a `Show me:` line.
-pub fn show_me(json: &str) -> ShowMe {
+/// Parses and validates what follows `Show me:` — the scenario JSON and its claim.
+pub fn show_me(line: &str) -> ShowMe {
+    let (json, claim) = show_me::split(line);
+    let claim = match claim.map(Claim::parse).transpose() {
+        Ok(c) => c,
+        Err(reason) => return ShowMe::Broken { reason },
+    };
     let spec = match link::parse_json(json) {
         Ok(spec) => spec,
         Err(e) => return ShowMe::Broken { reason: e.to_string() },
@@ -176,14 +183,15 @@ pub fn show_me(json: &str) -> ShowMe {
             system: s.def.id.to_string(),
             href: format!("#/s/{}?{}", s.def.id, link::encode(&spec)),
             summary: format!(
-                "{}, seed {}{}",
+                "{}, seed {}{}{}",
                 s.strategy.title,
                 s.seed,
                 match s.faults.len() {
                     0 => String::new(),
                     1 => ", 1 fault".to_string(),
                     n => format!(", {n} faults"),
-                }
+                },
+                claim.map(|c| format!(" — {}", c.describe())).unwrap_or_default()
             ),
         },
         Err(e) => ShowMe::Broken { reason: e.to_string() },
@@ -193,7 +201,7 @@ pub fn show_me(json: &str) -> ShowMe {
 /// Every `Show me:` line of a Markdown text, as its JSON (code blocks included: callers
 /// that check explainers want to see every line a reader could see).
 pub fn show_me_lines(markdown: &str) -> Vec<&str> {
-    markdown.lines().filter_map(|l| l.trim_start().strip_prefix(SHOW_ME)).map(str::trim).collect()
+    show_me::lines(markdown)
 }
 
 fn show_me_html(json: &str, page_system: &str) -> Html {
@@ -461,10 +469,11 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{} has no explainer at {}: {e}", def.id, path.display()));
             let lines = show_me_lines(&text);
             assert!(!lines.is_empty(), "{}: the explainer has no Show me line", def.id);
-            for json in lines {
+            for line in lines {
+                let (json, _) = show_me::split(line);
                 let spec = link::parse_json(json).unwrap_or_else(|e| panic!("{}: {e}\n{json}", def.id));
                 sdlab_core::run::open(&spec).unwrap_or_else(|e| panic!("{}: {e}\n{json}", def.id));
-                match show_me(json) {
+                match show_me(line) {
                     ShowMe::Ready { system, href, .. } => {
                         assert_eq!(system, def.id);
                         assert!(href.starts_with(&format!("#/s/{}?v2.", def.id)), "{href}");
@@ -478,7 +487,10 @@ mod tests {
     #[test]
     fn show_me_links_round_trip_through_the_codec() {
         let json = r#"{"version":1,"system":"rate-limiter","strategy":"token-bucket","seed":7}"#;
-        let ShowMe::Ready { href, summary, .. } = show_me(json) else { panic!("valid scenario") };
+        let ShowMe::Ready { href, summary, .. } = show_me(&format!("{json} => all hold")) else {
+            panic!("valid scenario")
+        };
+        assert!(summary.ends_with("— every check holds"), "{summary}");
         let link_text = href.split_once('?').map(|(_, l)| l).unwrap_or_default();
         let back = link::decode(link_text).expect("decodes");
         assert_eq!(back, link::parse_json(json).expect("parses"));
@@ -493,6 +505,10 @@ mod tests {
             panic!("must fail")
         };
         assert!(reason.contains("nope"), "{reason}");
+        let ShowMe::Broken { reason } = show_me(r#"{"version":1,"system":"rate-limiter"} => looks fine"#) else {
+            panic!("must fail")
+        };
+        assert!(reason.contains("looks fine"), "{reason}");
     }
 
     #[test]

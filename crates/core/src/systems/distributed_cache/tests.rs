@@ -6,17 +6,17 @@
 use super::*;
 use crate::check::CheckResult;
 use crate::check::Property;
-use crate::system::{run_validated, sweep_scenario, RunReport};
 use crate::scenario::params::ParamKind;
 use crate::scenario::params::ParamValue;
 use crate::scenario::{Scenario, ScenarioSpec};
 use crate::sim::time::SimDuration;
 use crate::sim::workload::WorkloadSpec;
+use crate::system::BuildOptions;
+use crate::system::{run_validated, RunReport};
 use crate::view::View;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use crate::system::BuildOptions;
 
 fn scenario(strategy: &str, params: &[(&str, ParamValue)], faults: Option<Vec<TimedFault>>) -> Scenario {
     let mut spec = ScenarioSpec::for_system("distributed-cache");
@@ -50,49 +50,6 @@ fn crash(node: &str, at_ms: u64, back_ms: u64) -> Vec<TimedFault> {
         TimedFault { at_ms, fault: Fault::Crash { node: node.into() } },
         TimedFault { at_ms: back_ms, fault: Fault::Restart { node: node.into() } },
     ]
-}
-
-#[test]
-fn every_strategy_is_deterministic_and_naive_fails_key_movement() {
-    for s in STRATEGIES {
-        let (a, b) = (with(s.id, &[], None), with(s.id, &[], None));
-        assert_eq!(a.trace_hash, b.trace_hash, "{}", s.id);
-        assert!(a.events > 1_000 && a.events < 300_000, "{}: {} events", s.id, a.events);
-        let moved = check(&a, "key-movement");
-        assert!(moved.samples > 0, "{}: the join must be seen", s.id);
-        if s.robust {
-            assert!(failing(&a).is_empty(), "{}: {:?}", s.id, failing(&a));
-        } else {
-            assert!(!moved.ok, "modulo must fail key-movement");
-            assert!(moved.detail.contains("joined (4 → 5 nodes)"), "{}", moved.detail);
-        }
-    }
-}
-
-fn sweep(strategy: &str, seeds: u64) {
-    let base = scenario(strategy, &[], None);
-    for swarm in [false, true] {
-        for seed in 0..seeds {
-            let r = run(&sweep_scenario(&base, seed, swarm));
-            assert!(failing(&r).is_empty(), "{strategy} seed {seed} swarm {swarm}: {:?}\n{}", failing(&r), r.link);
-            assert!(check(&r, "bounded-staleness").samples > 100);
-        }
-    }
-}
-
-#[test]
-fn consistent_passes_a_seed_sweep() {
-    sweep("consistent", 40);
-}
-
-#[test]
-fn rendezvous_passes_a_seed_sweep() {
-    sweep("rendezvous", 40);
-}
-
-#[test]
-fn jump_passes_a_seed_sweep() {
-    sweep("jump", 40);
 }
 
 #[test]
@@ -221,37 +178,6 @@ fn properties_flag_hand_made_violations() {
     let mut db = checks::DbUnderCapacity::new(100.0);
     db.observe(SimTime::ZERO, &Obs::Disrupted("crash".into()));
     assert!((0..12).all(|i| db.observe(SimTime(i * 1_000), &Obs::DbArrival).is_none()));
-}
-
-/// Every "Show me" line of the explainer parses, validates and shows what it claims.
-#[test]
-fn explainer_scenarios_show_what_they_claim() {
-    let specs: Vec<ScenarioSpec> = EXPLAINER
-        .lines()
-        .filter_map(|l| l.strip_prefix("Show me: "))
-        .map(|j| serde_json::from_str(j).expect("valid ScenarioSpec JSON"))
-        .collect();
-    // The check each scenario is meant to break, or None when all should hold.
-    let expect = [
-        None,
-        Some("bounded-staleness"),
-        Some("key-movement"),
-        None,
-        Some("db-under-capacity"),
-        Some("bounded-staleness"),
-        None,
-        None,
-        None,
-    ];
-    assert_eq!(specs.len(), expect.len());
-    for (spec, want) in specs.iter().zip(expect) {
-        let r = run(&Scenario::validate(&DEF, spec).expect("validates"));
-        let bad: Vec<&str> = r.checks.iter().filter(|c| !c.ok).map(|c| c.name.as_str()).collect();
-        match want {
-            None => assert!(bad.is_empty(), "{spec:?}: {bad:?}"),
-            Some(name) => assert!(bad.contains(&name), "{spec:?}: {bad:?}"),
-        }
-    }
 }
 
 /// What the nodes of a run reported, in order (a property that only records).

@@ -22,59 +22,11 @@ fn failing(checks: &[CheckResult]) -> Vec<(String, String)> {
     checks.iter().filter(|c| !c.ok).map(|c| (c.name.clone(), c.detail.clone())).collect()
 }
 
-/// Failing (seed, check, detail) for `strategy` over `seeds`, with or without swarm faults.
-fn sweep(strategy: &str, seeds: std::ops::Range<u64>, swarm: bool) -> Vec<(u64, String, String)> {
-    let base = scenario(strategy);
-    let mut bad = Vec::new();
-    for seed in seeds {
-        let s = sweep_scenario(&base, seed, swarm);
-        let r = run_validated(&s, &BuildOptions::default()).unwrap();
-        for (name, detail) in failing(&r.checks) {
-            bad.push((seed, name, detail));
-        }
-    }
-    bad
-}
-
 fn run_world(strategy: &str, seed: u64, swarm: bool) -> World<Node> {
     let s = sweep_scenario(&scenario(strategy), seed, swarm);
     let mut w = build_world(&s, &BuildOptions::default()).unwrap();
     w.run_to_end();
     w
-}
-
-#[test]
-fn every_strategy_is_deterministic_and_naive_ones_fail_no_stale_write() {
-    for s in STRATEGIES {
-        let a = run_validated(&scenario(s.id), &BuildOptions::default()).unwrap();
-        let b = run_validated(&scenario(s.id), &BuildOptions::default()).unwrap();
-        assert_eq!(a.trace_hash, b.trace_hash, "{}", s.id);
-        assert!(a.events > 1_000 && a.events < 300_000, "{}: {} events", s.id, a.events);
-        let bad = failing(&a.checks);
-        if s.robust {
-            assert!(bad.is_empty(), "{}: {bad:?}", s.id);
-        } else {
-            assert!(bad.iter().any(|(n, _)| n == "no-stale-write"), "{}: {bad:?}", s.id);
-        }
-    }
-}
-
-#[test]
-fn robust_strategies_pass_every_check_over_40_seeds_with_and_without_swarm() {
-    for s in STRATEGIES.iter().filter(|s| s.robust) {
-        for swarm in [false, true] {
-            let bad = sweep(s.id, 0..40, swarm);
-            assert!(bad.is_empty(), "{} swarm={swarm}: {bad:?}", s.id);
-        }
-    }
-}
-
-#[test]
-fn naive_strategies_fail_on_most_seeds() {
-    for s in STRATEGIES.iter().filter(|s| !s.robust) {
-        let seeds: std::collections::BTreeSet<u64> = sweep(s.id, 0..20, false).into_iter().map(|b| b.0).collect();
-        assert!(seeds.len() >= 10, "{}: only {} of 20 seeds fail", s.id, seeds.len());
-    }
 }
 
 /// Brute-force twin of the replicated lock: replay a committed log with a plain sequential
@@ -278,24 +230,6 @@ fn views_show_lanes_rows_and_a_bad_span_for_the_naive_default() {
     assert!(!storage.rows.is_empty());
 }
 
-#[test]
-fn explainer_show_me_links_load_and_behave_as_described() {
-    let mut seen = 0;
-    for line in EXPLAINER.lines().filter_map(|l| l.strip_prefix("Show me: ")) {
-        let spec: crate::scenario::ScenarioSpec = serde_json::from_str(line).expect(line);
-        let sc = Scenario::validate(&DEF, &spec).expect(line);
-        let r = run_validated(&sc, &BuildOptions::default()).unwrap();
-        let bad = failing(&r.checks);
-        if sc.strategy.robust {
-            assert!(bad.is_empty(), "{line}: {bad:?}");
-        } else {
-            assert!(bad.iter().any(|(n, _)| n == "no-stale-write"), "{line}: {bad:?}");
-        }
-        seen += 1;
-    }
-    assert_eq!(seen, 7);
-}
-
 /// Clock jumps on two Redlock instances at a time (no pause anywhere) free a key early and
 /// let a second client assemble a majority while the first still works.
 fn skew_faults() -> Vec<TimedFault> {
@@ -327,45 +261,6 @@ fn redlock_breaks_under_clock_jumps_alone() {
     let span = worker_of(&w, holder).spans.last().unwrap();
     assert!(span.end_ms.is_none() && w.now().as_ms() < span.expiry_ms, "{span:?} / {detail}");
     assert!(w.faults().iter().all(|f| matches!(f.fault, Fault::Skew { .. })));
-}
-
-#[test]
-fn the_default_plan_runs_with_every_parameter_at_its_bounds() {
-    use crate::scenario::params::ParamValue;
-    let defaults = Params::defaults(PARAMS);
-    let short = WorkloadSpec { duration_ms: 2_500, ..default_workload(&defaults) };
-    for st in STRATEGIES {
-        for p in PARAMS {
-            let bounds = match p.kind {
-                ParamKind::Int { min, max, .. } => [ParamValue::Int(min), ParamValue::Int(max)],
-                ParamKind::Bool { .. } => [ParamValue::Bool(false), ParamValue::Bool(true)],
-                _ => panic!("{}: a kind this test does not cover", p.key),
-            };
-            for v in bounds {
-                // As `sdlab run --set key=value` builds it: the default spec, then the value.
-                let mut spec = DEF.default_spec();
-                spec.strategy = Some(st.id.into());
-                spec.params.insert(p.key.into(), v.clone());
-                spec.workload = Some(short.clone());
-                let s = Scenario::validate(&DEF, &spec).unwrap_or_else(|e| panic!("{} {}={v}: {e}", st.id, p.key));
-                // The plan the parameters themselves give pauses existing workers for gc_pause_ms.
-                let own = default_faults(&s.params);
-                let workers: Vec<String> = (0..s.params.int("workers")).map(|i| format!("worker-{i}")).collect();
-                for f in &own {
-                    let Fault::Pause { node, for_ms } = &f.fault else { panic!("{f:?}") };
-                    assert!(workers.contains(node), "{node}");
-                    assert_eq!(*for_ms, s.params.int("gc_pause_ms") as u64);
-                }
-                for faults in [spec.faults.clone(), own] {
-                    let mut s = s.clone();
-                    s.faults = faults;
-                    let r = run_validated(&s, &BuildOptions { budget: 3_000_000, ..BuildOptions::default() })
-                        .unwrap_or_else(|e| panic!("{} {}={v}: {e}", st.id, p.key));
-                    assert!(r.events > 0, "{} {}={v}", st.id, p.key);
-                }
-            }
-        }
-    }
 }
 
 /// Runs `s` keeping the whole trace, up to the event at which `check` first fails; returns
