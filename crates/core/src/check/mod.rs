@@ -34,8 +34,9 @@ pub struct RunEnd<'a> {
     pub disruption: Option<&'a str>,
 }
 
-/// A property over a system's observations `O`.
-pub trait Property<O>: 'static {
+/// A property over a system's observations `O`. Any `Clone` type implementing it can be
+/// boxed and cloned with the world (snapshots): [`CloneProperty`] is implemented for it.
+pub trait Property<O>: CloneProperty<O> + 'static {
     fn name(&self) -> &'static str;
     /// Sees one observation; returns a description if it breaks the property.
     fn observe(&mut self, at: SimTime, obs: &O) -> Option<String>;
@@ -49,7 +50,17 @@ pub trait Property<O>: 'static {
     fn summary(&self) -> String {
         format!("{} samples", self.samples())
     }
+}
+
+/// Cloning a boxed property, for every `Clone` property at once (no per-check plumbing).
+pub trait CloneProperty<O> {
     fn clone_box(&self) -> Box<dyn Property<O>>;
+}
+
+impl<O: 'static, P: Property<O> + Clone> CloneProperty<O> for P {
+    fn clone_box(&self) -> Box<dyn Property<O>> {
+        Box::new(self.clone())
+    }
 }
 
 impl<O: 'static> Clone for Box<dyn Property<O>> {

@@ -58,9 +58,6 @@ impl<O: 'static> Property<O> for LatencySlo {
     fn summary(&self) -> String {
         self.verdict.clone()
     }
-    fn clone_box(&self) -> Box<dyn Property<O>> {
-        Box::new(self.clone())
-    }
 }
 
 /// 0.99 → "99", 0.999 → "999", 0.5 → "50".

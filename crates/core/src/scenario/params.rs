@@ -53,7 +53,9 @@ impl ParamSpec {
         key: &'static str,
         label: &'static str,
         unit: &'static str,
-        (min, max, default): (i64, i64, i64),
+        min: i64,
+        max: i64,
+        default: i64,
         help: &'static str,
     ) -> ParamSpec {
         ParamSpec { key, label, unit, kind: ParamKind::Int { min, max, default }, help }
@@ -63,7 +65,9 @@ impl ParamSpec {
         key: &'static str,
         label: &'static str,
         unit: &'static str,
-        (min, max, default): (f64, f64, f64),
+        min: f64,
+        max: f64,
+        default: f64,
         help: &'static str,
     ) -> ParamSpec {
         ParamSpec { key, label, unit, kind: ParamKind::Float { min, max, default }, help }

@@ -89,9 +89,6 @@ impl Property<u64> for Seen {
     fn samples(&self) -> u64 {
         self.0
     }
-    fn clone_box(&self) -> Box<dyn Property<u64>> {
-        Box::new(self.clone())
-    }
 }
 
 /// Builds the benchmark world: `nodes` nodes, `window` requests each in flight.

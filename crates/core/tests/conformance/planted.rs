@@ -97,9 +97,6 @@ impl Property<Obs> for Answered {
     fn samples(&self) -> u64 {
         self.0
     }
-    fn clone_box(&self) -> Box<dyn Property<Obs>> {
-        Box::new(self.clone())
-    }
 }
 
 #[derive(Clone, Default)]
@@ -114,9 +111,6 @@ impl Property<Obs> for NeverSeen {
     }
     fn samples(&self) -> u64 {
         self.0
-    }
-    fn clone_box(&self) -> Box<dyn Property<Obs>> {
-        Box::new(self.clone())
     }
 }
 

@@ -28,7 +28,7 @@
 use super::config::{Cfg, CopyExpiry, Policy, Stampede};
 use super::msg::{Msg, Obs};
 use super::store::{Entry, Store};
-use crate::sim::node::Ctx;
+use crate::sim::node::{Actor, Ctx};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::NodeId;
 use std::collections::{BTreeMap, BTreeSet};
@@ -117,63 +117,12 @@ impl Cache {
         (self.incarnation << 40) | self.counter
     }
 
-    pub fn on_start(&mut self, ctx: Cx) {
-        if self.booted {
-            ctx.observe(Obs::Disrupted(format!("{} came back after a crash", Cfg::cache_name(self.idx))));
-        } else if self.idx >= self.cfg.initial {
-            ctx.note(format!("{} joins the cluster", Cfg::cache_name(self.idx)));
-        }
-        self.booted = true;
-        for c in 0..self.cfg.clients {
-            ctx.send(c, Msg::Hello);
-        }
-        ctx.set_timer(self.sweep_every(), T_SWEEP);
-        if self.cfg.policy == Policy::WriteBack {
-            ctx.set_timer(self.cfg.flush, T_FLUSH);
-        }
-    }
 
     fn sweep_every(&self) -> SimDuration {
         SimDuration((self.cfg.lease.0 / 2).max(5_000))
     }
 
-    pub fn on_crash(&mut self) {
-        self.incarnation += 1;
-        self.counter = 0;
-        self.store.clear();
-        self.leases.clear();
-        self.loads.clear();
-        self.writes.clear();
-        self.flushing.clear();
-        self.dirty.clear();
-    }
 
-    pub fn on_timer(&mut self, tag: u64, ctx: Cx) {
-        match tag {
-            T_SWEEP => {
-                let now = ctx.local_time();
-                let lease = self.cfg.lease;
-                let expired: Vec<u64> =
-                    self.leases.iter().filter(|(_, l)| now.since(l.granted) > lease).map(|(k, _)| *k).collect();
-                for key in expired {
-                    self.drop_lease(key, ctx);
-                }
-                ctx.set_timer(self.sweep_every(), T_SWEEP);
-            }
-            T_FLUSH => {
-                let keys: Vec<u64> = self.dirty.iter().copied().collect();
-                for key in keys {
-                    if let Some(e) = self.store.peek(key) {
-                        let id = self.token();
-                        self.flushing.insert(id, (key, e.val));
-                        ctx.send(self.cfg.db, Msg::DbWrite { id, key, wid: e.val });
-                    }
-                }
-                ctx.set_timer(self.cfg.flush, T_FLUSH);
-            }
-            _ => {}
-        }
-    }
 
     /// Voids the lease on `key`. Parked readers stay coalesced: the first of them gets a
     /// fresh lease (or, read-through, the node loads again for them) and the rest wait on
@@ -239,41 +188,6 @@ impl Cache {
         self.put(key, Entry { val, expires, delta_us: self.cfg.db_query.0, dirty: false }, ctx);
     }
 
-    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: Cx) {
-        match msg {
-            Msg::Get { req, key, copy_to, replica } => self.get(from, req, key, copy_to, replica, ctx),
-            Msg::Fill { key, val, token, copy_to } => self.fill(key, val, token, &copy_to, ctx),
-            Msg::DbVal { id, key, val } => {
-                let copy_to = match self.loads.remove(&id) {
-                    Some(load) => {
-                        for (c, req) in load.asked {
-                            ctx.send(c, Msg::Hit { req, key: load.key, val, refresh: None });
-                        }
-                        load.copy_to
-                    }
-                    None => Vec::new(),
-                };
-                self.fill(key, val, id, &copy_to, ctx);
-            }
-            Msg::Copy { key, val, expires, sent } => self.copy(key, val, expires, sent, ctx),
-            Msg::Invalidate { key } => {
-                if let Some(e) = self.store.remove(key) {
-                    if e.dirty && self.dirty.remove(&key) {
-                        let id = self.token();
-                        ctx.send(self.cfg.db, Msg::DbWrite { id, key, wid: e.val });
-                    }
-                }
-                self.drop_lease(key, ctx);
-            }
-            Msg::Write { req, key, wid, back, copy_to } => {
-                let w = PendingWrite { key, wid, client: from, req, started: ctx.local_time(), copy_to };
-                self.write(w, back, ctx);
-            }
-            Msg::DbAck { id } => self.db_ack(id, ctx),
-            Msg::Ping => ctx.send(from, Msg::Pong),
-            _ => {}
-        }
-    }
 
     fn get(&mut self, from: NodeId, req: u64, key: u64, copy_to: Vec<NodeId>, replica: bool, ctx: Cx) {
         let now = ctx.local_time();
@@ -398,10 +312,107 @@ impl Cache {
         ctx.send(w.client, Msg::Written { req: w.req });
     }
 
-    pub fn describe(&self) -> String {
+}
+
+impl Actor for Cache {
+    type Msg = Msg;
+    type Obs = Obs;
+
+    fn on_start(&mut self, ctx: Cx) {
+        if self.booted {
+            ctx.observe(Obs::Disrupted(format!("{} came back after a crash", Cfg::cache_name(self.idx))));
+        } else if self.idx >= self.cfg.initial {
+            ctx.note(format!("{} joins the cluster", Cfg::cache_name(self.idx)));
+        }
+        self.booted = true;
+        for c in 0..self.cfg.clients {
+            ctx.send(c, Msg::Hello);
+        }
+        ctx.set_timer(self.sweep_every(), T_SWEEP);
+        if self.cfg.policy == Policy::WriteBack {
+            ctx.set_timer(self.cfg.flush, T_FLUSH);
+        }
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: Cx) {
+        match msg {
+            Msg::Get { req, key, copy_to, replica } => self.get(from, req, key, copy_to, replica, ctx),
+            Msg::Fill { key, val, token, copy_to } => self.fill(key, val, token, &copy_to, ctx),
+            Msg::DbVal { id, key, val } => {
+                let copy_to = match self.loads.remove(&id) {
+                    Some(load) => {
+                        for (c, req) in load.asked {
+                            ctx.send(c, Msg::Hit { req, key: load.key, val, refresh: None });
+                        }
+                        load.copy_to
+                    }
+                    None => Vec::new(),
+                };
+                self.fill(key, val, id, &copy_to, ctx);
+            }
+            Msg::Copy { key, val, expires, sent } => self.copy(key, val, expires, sent, ctx),
+            Msg::Invalidate { key } => {
+                if let Some(e) = self.store.remove(key) {
+                    if e.dirty && self.dirty.remove(&key) {
+                        let id = self.token();
+                        ctx.send(self.cfg.db, Msg::DbWrite { id, key, wid: e.val });
+                    }
+                }
+                self.drop_lease(key, ctx);
+            }
+            Msg::Write { req, key, wid, back, copy_to } => {
+                let w = PendingWrite { key, wid, client: from, req, started: ctx.local_time(), copy_to };
+                self.write(w, back, ctx);
+            }
+            Msg::DbAck { id } => self.db_ack(id, ctx),
+            Msg::Ping => ctx.send(from, Msg::Pong),
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, tag: u64, ctx: Cx) {
+        match tag {
+            T_SWEEP => {
+                let now = ctx.local_time();
+                let lease = self.cfg.lease;
+                let expired: Vec<u64> =
+                    self.leases.iter().filter(|(_, l)| now.since(l.granted) > lease).map(|(k, _)| *k).collect();
+                for key in expired {
+                    self.drop_lease(key, ctx);
+                }
+                ctx.set_timer(self.sweep_every(), T_SWEEP);
+            }
+            T_FLUSH => {
+                let keys: Vec<u64> = self.dirty.iter().copied().collect();
+                for key in keys {
+                    if let Some(e) = self.store.peek(key) {
+                        let id = self.token();
+                        self.flushing.insert(id, (key, e.val));
+                        ctx.send(self.cfg.db, Msg::DbWrite { id, key, wid: e.val });
+                    }
+                }
+                ctx.set_timer(self.cfg.flush, T_FLUSH);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_crash(&mut self) {
+        self.incarnation += 1;
+        self.counter = 0;
+        self.store.clear();
+        self.leases.clear();
+        self.loads.clear();
+        self.writes.clear();
+        self.flushing.clear();
+        self.dirty.clear();
+    }
+
+    fn describe(&self) -> String {
         let total = self.hits + self.misses;
         let ratio = if total == 0 { 0.0 } else { 100.0 * self.hits as f64 / total as f64 };
         let dirty = if self.dirty.is_empty() { String::new() } else { format!(" ({} dirty)", self.dirty.len()) };
         format!("{} keys{dirty}, {ratio:.0}% hits, {} evicted", self.store.len(), self.evictions)
     }
 }
+

@@ -68,9 +68,6 @@ impl Property<Obs> for KeyMovement {
         }
         format!("{} membership changes, worst moved {:.1}% of keys", self.samples, self.worst * 100.0)
     }
-    fn clone_box(&self) -> Box<dyn Property<Obs>> {
-        Box::new(self.clone())
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -216,9 +213,6 @@ impl Property<Obs> for BoundedStaleness {
             self.why
         )
     }
-    fn clone_box(&self) -> Box<dyn Property<Obs>> {
-        Box::new(self.clone())
-    }
 }
 
 /// Window the database load is measured over.
@@ -298,8 +292,5 @@ impl Property<Obs> for DbUnderCapacity {
             Some(why) => format!("not judged: the SLO holds only while the cache tier is intact ({why}); {peak}"),
             None => format!("{} queries, {peak}", self.samples),
         }
-    }
-    fn clone_box(&self) -> Box<dyn Property<Obs>> {
-        Box::new(self.clone())
     }
 }

@@ -16,7 +16,7 @@
 use super::config::{Cfg, Policy};
 use super::msg::{Msg, Obs};
 use crate::blocks::hash_ring::{moved_fraction, AnyPlacement, Placement};
-use crate::sim::node::Ctx;
+use crate::sim::node::{Actor, Ctx};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::workload::KeySampler;
 use crate::sim::NodeId;
@@ -105,30 +105,8 @@ impl Client {
         self.cfg.cache_base + member
     }
 
-    pub fn on_start(&mut self, ctx: Cx) {
-        self.schedule_arrival(ctx);
-        ctx.set_timer(self.sweep_every(), T_SWEEP);
-        ctx.set_timer(SimDuration::from_ms(PROBE_MS), T_PROBE);
-    }
 
-    /// Back from a crash: the view is rebuilt from the initial members plus whoever
-    /// answers a probe.
-    pub fn on_restart(&mut self, ctx: Cx) {
-        for m in 0..self.cfg.caches {
-            ctx.send(self.node_id(m), Msg::Ping);
-        }
-        self.on_start(ctx);
-    }
 
-    pub fn on_crash(&mut self) {
-        self.incarnation += 1;
-        self.seq = 0;
-        self.pending.clear();
-        self.suspect.clear();
-        self.removed.clear();
-        self.view = (0..self.cfg.initial).collect();
-        self.placement = AnyPlacement::build(self.cfg.scheme, &self.view);
-    }
 
     fn sweep_every(&self) -> SimDuration {
         SimDuration((self.cfg.timeout.0 / 2).max(1_000))
@@ -140,25 +118,6 @@ impl Client {
         }
     }
 
-    pub fn on_timer(&mut self, tag: u64, ctx: Cx) {
-        match tag {
-            T_ARRIVAL => {
-                self.start_request(ctx);
-                self.schedule_arrival(ctx);
-            }
-            T_SWEEP => {
-                self.sweep(ctx);
-                ctx.set_timer(self.sweep_every(), T_SWEEP);
-            }
-            T_PROBE => {
-                for &m in &self.removed {
-                    ctx.send(self.node_id(m), Msg::Ping);
-                }
-                ctx.set_timer(SimDuration::from_ms(PROBE_MS), T_PROBE);
-            }
-            _ => {}
-        }
-    }
 
     fn in_burst(&self, now: SimTime) -> bool {
         self.cfg
@@ -250,75 +209,6 @@ impl Client {
         ctx.metrics.request(ctx.now(), ctx.now().since(p.start), true);
     }
 
-    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: Cx) {
-        if from >= self.cfg.cache_base && from < self.cfg.db {
-            self.alive(from - self.cfg.cache_base, ctx);
-        }
-        match msg {
-            Msg::Hit { req, key, val, refresh } => {
-                if let Some(token) = refresh {
-                    // Background recomputation: answer now, refresh the entry after.
-                    let id = self.next_id();
-                    ctx.send(self.cfg.db, Msg::DbRead { id, key });
-                    let fill = Some((from - self.cfg.cache_base, token));
-                    self.track(id, key, ctx.now(), Stage::DbRead { fill, user: false }, 0, self.cfg.db_timeout);
-                }
-                self.finish_read(req, val, ctx);
-            }
-            Msg::Miss { req, key, token } => {
-                if let Some(Pending { stage: Stage::Get { node, replica: true }, .. }) = self.pending.get(&req) {
-                    // A replica had no copy: ask the first owner, which loads and copies.
-                    let owners = self.placement.owners(key, self.cfg.replicas);
-                    if let Some(&first) = owners.first().filter(|&&m| m != *node) {
-                        let copy_to = self.copy_to(&owners, first);
-                        let msg = Msg::Get { req, key, copy_to, replica: false };
-                        ctx.send(self.node_id(first), msg);
-                        if let Some(p) = self.pending.get_mut(&req) {
-                            p.stage = Stage::Get { node: first, replica: false };
-                            p.deadline = ctx.now() + self.cfg.timeout;
-                        }
-                        return;
-                    }
-                }
-                let Some(p) = self.pending.get_mut(&req) else {
-                    return;
-                };
-                let fill = token.map(|t| (from - self.cfg.cache_base, t));
-                p.stage = Stage::DbRead { fill, user: true };
-                p.deadline = ctx.now() + self.cfg.db_timeout;
-                ctx.send(self.cfg.db, Msg::DbRead { id: req, key });
-            }
-            Msg::Parked { req } => {
-                if let Some(p) = self.pending.get_mut(&req) {
-                    p.stage = match p.stage {
-                        Stage::Get { node, replica } => Stage::Parked { node, replica },
-                        _ => Stage::Parked { node: from - self.cfg.cache_base, replica: false },
-                    };
-                    p.deadline = ctx.now() + self.cfg.lease + self.cfg.db_timeout;
-                }
-            }
-            Msg::DbVal { id, key, val } => {
-                let Some(p) = self.pending.get(&id) else {
-                    return;
-                };
-                if let Stage::DbRead { fill, user } = p.stage {
-                    if let Some((m, token)) = fill {
-                        let owners = self.placement.owners(key, self.cfg.replicas);
-                        let copy_to = self.copy_to(&owners, m);
-                        ctx.send(self.node_id(m), Msg::Fill { key, val, token, copy_to });
-                    }
-                    if user {
-                        self.finish_read(id, val, ctx);
-                    } else {
-                        self.pending.remove(&id);
-                    }
-                }
-            }
-            Msg::DbAck { id } | Msg::Written { req: id } => self.finish_write(id, ctx),
-            Msg::Hello | Msg::Pong => {}
-            _ => {}
-        }
-    }
 
     /// A cache node answered: it is not suspect, and it belongs in the view.
     fn alive(&mut self, m: u32, ctx: Cx) {
@@ -397,7 +287,129 @@ impl Client {
         self.pending.insert(id, Pending { deadline, stage: Stage::DbRead { fill: None, user: true }, ..p });
     }
 
-    pub fn describe(&self) -> String {
+}
+
+impl Actor for Client {
+    type Msg = Msg;
+    type Obs = Obs;
+
+    fn on_start(&mut self, ctx: Cx) {
+        self.schedule_arrival(ctx);
+        ctx.set_timer(self.sweep_every(), T_SWEEP);
+        ctx.set_timer(SimDuration::from_ms(PROBE_MS), T_PROBE);
+    }
+
+    /// Back from a crash: the view is rebuilt from the initial members plus whoever
+    /// answers a probe.
+    fn on_restart(&mut self, ctx: Cx) {
+        for m in 0..self.cfg.caches {
+            ctx.send(self.node_id(m), Msg::Ping);
+        }
+        self.on_start(ctx);
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: Cx) {
+        if from >= self.cfg.cache_base && from < self.cfg.db {
+            self.alive(from - self.cfg.cache_base, ctx);
+        }
+        match msg {
+            Msg::Hit { req, key, val, refresh } => {
+                if let Some(token) = refresh {
+                    // Background recomputation: answer now, refresh the entry after.
+                    let id = self.next_id();
+                    ctx.send(self.cfg.db, Msg::DbRead { id, key });
+                    let fill = Some((from - self.cfg.cache_base, token));
+                    self.track(id, key, ctx.now(), Stage::DbRead { fill, user: false }, 0, self.cfg.db_timeout);
+                }
+                self.finish_read(req, val, ctx);
+            }
+            Msg::Miss { req, key, token } => {
+                if let Some(Pending { stage: Stage::Get { node, replica: true }, .. }) = self.pending.get(&req) {
+                    // A replica had no copy: ask the first owner, which loads and copies.
+                    let owners = self.placement.owners(key, self.cfg.replicas);
+                    if let Some(&first) = owners.first().filter(|&&m| m != *node) {
+                        let copy_to = self.copy_to(&owners, first);
+                        let msg = Msg::Get { req, key, copy_to, replica: false };
+                        ctx.send(self.node_id(first), msg);
+                        if let Some(p) = self.pending.get_mut(&req) {
+                            p.stage = Stage::Get { node: first, replica: false };
+                            p.deadline = ctx.now() + self.cfg.timeout;
+                        }
+                        return;
+                    }
+                }
+                let Some(p) = self.pending.get_mut(&req) else {
+                    return;
+                };
+                let fill = token.map(|t| (from - self.cfg.cache_base, t));
+                p.stage = Stage::DbRead { fill, user: true };
+                p.deadline = ctx.now() + self.cfg.db_timeout;
+                ctx.send(self.cfg.db, Msg::DbRead { id: req, key });
+            }
+            Msg::Parked { req } => {
+                if let Some(p) = self.pending.get_mut(&req) {
+                    p.stage = match p.stage {
+                        Stage::Get { node, replica } => Stage::Parked { node, replica },
+                        _ => Stage::Parked { node: from - self.cfg.cache_base, replica: false },
+                    };
+                    p.deadline = ctx.now() + self.cfg.lease + self.cfg.db_timeout;
+                }
+            }
+            Msg::DbVal { id, key, val } => {
+                let Some(p) = self.pending.get(&id) else {
+                    return;
+                };
+                if let Stage::DbRead { fill, user } = p.stage {
+                    if let Some((m, token)) = fill {
+                        let owners = self.placement.owners(key, self.cfg.replicas);
+                        let copy_to = self.copy_to(&owners, m);
+                        ctx.send(self.node_id(m), Msg::Fill { key, val, token, copy_to });
+                    }
+                    if user {
+                        self.finish_read(id, val, ctx);
+                    } else {
+                        self.pending.remove(&id);
+                    }
+                }
+            }
+            Msg::DbAck { id } | Msg::Written { req: id } => self.finish_write(id, ctx),
+            Msg::Hello | Msg::Pong => {}
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, tag: u64, ctx: Cx) {
+        match tag {
+            T_ARRIVAL => {
+                self.start_request(ctx);
+                self.schedule_arrival(ctx);
+            }
+            T_SWEEP => {
+                self.sweep(ctx);
+                ctx.set_timer(self.sweep_every(), T_SWEEP);
+            }
+            T_PROBE => {
+                for &m in &self.removed {
+                    ctx.send(self.node_id(m), Msg::Ping);
+                }
+                ctx.set_timer(SimDuration::from_ms(PROBE_MS), T_PROBE);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_crash(&mut self) {
+        self.incarnation += 1;
+        self.seq = 0;
+        self.pending.clear();
+        self.suspect.clear();
+        self.removed.clear();
+        self.view = (0..self.cfg.initial).collect();
+        self.placement = AnyPlacement::build(self.cfg.scheme, &self.view);
+    }
+
+    fn describe(&self) -> String {
         format!("view {} nodes, {} in flight", self.view.len(), self.pending.len())
     }
 }
+

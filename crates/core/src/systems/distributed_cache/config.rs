@@ -5,6 +5,7 @@ use crate::blocks::hash_ring::Scheme;
 use crate::scenario::params::Params;
 use crate::sim::time::SimDuration;
 use crate::sim::workload::WorkloadSpec;
+use crate::sim::world::BuildError;
 use crate::sim::NodeId;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,7 +111,9 @@ pub struct Cfg {
 }
 
 impl Cfg {
-    pub fn from_params(p: &Params, strategy: &str, workload: &WorkloadSpec) -> Cfg {
+    /// The configuration for a strategy id; an id with no arm here is an error, never a
+    /// silent fallback to another design.
+    pub fn from_params(p: &Params, strategy: &str, workload: &WorkloadSpec) -> Result<Cfg, BuildError> {
         let clients = p.int("clients") as u32;
         let initial = p.int("cache_nodes") as u32;
         let caches = initial + p.int("spares") as u32;
@@ -118,7 +121,8 @@ impl Cfg {
             "consistent" => Scheme::Ring { vnodes: p.int("vnodes") as u32 },
             "rendezvous" => Scheme::Rendezvous,
             "jump" => Scheme::Jump { buckets: caches },
-            _ => Scheme::Modulo,
+            "modulo" => Scheme::Modulo,
+            other => return Err(BuildError(format!("distributed-cache has no strategy {other:?}"))),
         };
         let eviction = match p.choice("eviction") {
             "lfu" => Eviction::Lfu,
@@ -148,7 +152,7 @@ impl Cfg {
         let db_capacity_qps = p.float("db_capacity_qps");
         let db_query_ms = p.int("db_query_ms") as f64;
         let n = workload.keys.min(UNIVERSE_MAX);
-        Cfg {
+        Ok(Cfg {
             scheme,
             replicas: p.int("replicas") as usize,
             replica_reads,
@@ -176,7 +180,7 @@ impl Cfg {
             epsilon: p.float("epsilon"),
             universe: (0..n).map(|i| i * workload.keys / n).collect(),
             workload: workload.clone(),
-        }
+        })
     }
 
     /// The staleness bound the configuration promises, in µs, and how it is made up.

@@ -6,7 +6,7 @@
 
 use super::config::Cfg;
 use super::msg::{Msg, Obs};
-use crate::sim::node::Ctx;
+use crate::sim::node::{Actor, Ctx};
 use crate::sim::NodeId;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -40,12 +40,22 @@ impl Db {
         }
     }
 
-    pub fn on_crash(&mut self) {
-        self.queue.clear();
-        self.running.clear();
+
+
+    fn begin(&mut self, from: NodeId, msg: Msg, ctx: Cx) {
+        self.next_tag += 1;
+        self.running.insert(self.next_tag, (from, msg));
+        ctx.set_timer(self.cfg.db_query, self.next_tag);
     }
 
-    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: Cx) {
+
+}
+
+impl Actor for Db {
+    type Msg = Msg;
+    type Obs = Obs;
+
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: Cx) {
         if !matches!(msg, Msg::DbRead { .. } | Msg::DbWrite { .. }) {
             return;
         }
@@ -62,13 +72,7 @@ impl Db {
         }
     }
 
-    fn begin(&mut self, from: NodeId, msg: Msg, ctx: Cx) {
-        self.next_tag += 1;
-        self.running.insert(self.next_tag, (from, msg));
-        ctx.set_timer(self.cfg.db_query, self.next_tag);
-    }
-
-    pub fn on_timer(&mut self, tag: u64, ctx: Cx) {
+    fn on_timer(&mut self, tag: u64, ctx: Cx) {
         let Some((from, msg)) = self.running.remove(&tag) else {
             return;
         };
@@ -89,7 +93,13 @@ impl Db {
         }
     }
 
-    pub fn describe(&self) -> String {
+    fn on_crash(&mut self) {
+        self.queue.clear();
+        self.running.clear();
+    }
+
+    fn describe(&self) -> String {
         format!("{} queries, queue {}", self.done, self.queue.len())
     }
 }
+

@@ -25,16 +25,14 @@ mod tests;
 use crate::blocks::hash_ring::{AnyPlacement, Placement};
 use crate::check::{CheckKind, Property};
 use crate::scenario::estimate::{self, Estimate};
-use crate::scenario::params::{ParamKind, ParamSpec, Params};
+use crate::scenario::params::{ParamSpec, Params};
 use crate::scenario::Scenario;
 use crate::sim::fault::{Fault, TimedFault};
-use crate::sim::node::{Actor, Ctx};
 use crate::sim::rng::Prng;
 use crate::sim::swarm::FaultKind;
 use crate::sim::time::SimTime;
 use crate::sim::workload::{Arrival, Burst, WorkloadSpec};
 use crate::sim::world::{BuildError, NodeSpec, World};
-use crate::sim::NodeId;
 use crate::system::Simulation;
 use crate::system::{BuildOptions, CheckDef, StrategyDef, SystemDef};
 use config::Cfg;
@@ -42,143 +40,65 @@ use msg::{Msg, Obs};
 
 pub const EXPLAINER: &str = include_str!("explainer.md");
 
-/// Every node of the system.
-#[derive(Clone, Debug)]
-pub enum Node {
-    Client(client::Client),
-    Cache(cache::Cache),
-    Db(db::Db),
-}
-
-impl Actor for Node {
-    type Msg = Msg;
-    type Obs = Obs;
-
-    fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
-        match self {
-            Node::Client(c) => c.on_start(ctx),
-            Node::Cache(c) => c.on_start(ctx),
-            Node::Db(_) => {}
-        }
-    }
-    fn on_restart(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
-        match self {
-            Node::Client(c) => c.on_restart(ctx),
-            Node::Cache(c) => c.on_start(ctx),
-            Node::Db(_) => {}
-        }
-    }
-    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
-        match self {
-            Node::Client(c) => c.on_message(from, msg, ctx),
-            Node::Cache(c) => c.on_message(from, msg, ctx),
-            Node::Db(d) => d.on_message(from, msg, ctx),
-        }
-    }
-    fn on_timer(&mut self, tag: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
-        match self {
-            Node::Client(c) => c.on_timer(tag, ctx),
-            Node::Cache(c) => c.on_timer(tag, ctx),
-            Node::Db(d) => d.on_timer(tag, ctx),
-        }
-    }
-    fn on_crash(&mut self) {
-        match self {
-            Node::Client(c) => c.on_crash(),
-            Node::Cache(c) => c.on_crash(),
-            Node::Db(d) => d.on_crash(),
-        }
-    }
-    fn describe(&self) -> String {
-        match self {
-            Node::Client(c) => c.describe(),
-            Node::Cache(c) => c.describe(),
-            Node::Db(d) => d.describe(),
-        }
+crate::roles! {
+    /// Every node of the system: each role is an `Actor` of its own.
+    pub enum Node: Msg, Obs {
+        Client(client::Client),
+        Cache(cache::Cache),
+        Db(db::Db),
     }
 }
 
-const fn int(
-    key: &'static str,
-    label: &'static str,
-    unit: &'static str,
-    min: i64,
-    max: i64,
-    default: i64,
-    help: &'static str,
-) -> ParamSpec {
-    ParamSpec { key, label, unit, kind: ParamKind::Int { min, max, default }, help }
-}
 
-const fn float(
-    key: &'static str,
-    label: &'static str,
-    unit: &'static str,
-    min: f64,
-    max: f64,
-    default: f64,
-    help: &'static str,
-) -> ParamSpec {
-    ParamSpec { key, label, unit, kind: ParamKind::Float { min, max, default }, help }
-}
 
-const fn choice(
-    key: &'static str,
-    label: &'static str,
-    options: &'static [&'static str],
-    default: &'static str,
-    help: &'static str,
-) -> ParamSpec {
-    ParamSpec { key, label, unit: "", kind: ParamKind::Choice { options, default }, help }
-}
 
 pub static PARAMS: &[ParamSpec] = &[
-    int("cache_nodes", "Cache nodes", "nodes", 1, 16, 4, "Cache nodes up at the start."),
-    int("spares", "Spare nodes", "nodes", 0, 4, 1, "Powered-off cache nodes; a restart fault on one makes it join."),
-    int("join_at_ms", "Spare joins at", "ms", 0, 600_000, 2_000, "When the first spare starts and joins (none with 0 spares; after the run: never)."),
-    int("clients", "App servers", "nodes", 1, 8, 3, "Clients that route keys to cache nodes."),
-    int("vnodes", "Virtual nodes", "per node", 1, 512, 160, "Tokens each node places on the consistent-hash ring."),
-    int("replicas", "Replication factor", "copies", 1, 3, 1, "Cache nodes holding each key; the first owner copies what it stores to the others asynchronously, writes invalidate all."),
-    choice(
+    ParamSpec::int("cache_nodes", "Cache nodes", "nodes", 1, 16, 4, "Cache nodes up at the start."),
+    ParamSpec::int("spares", "Spare nodes", "nodes", 0, 4, 1, "Powered-off cache nodes; a restart fault on one makes it join."),
+    ParamSpec::int("join_at_ms", "Spare joins at", "ms", 0, 600_000, 2_000, "When the first spare starts and joins (none with 0 spares; after the run: never)."),
+    ParamSpec::int("clients", "App servers", "nodes", 1, 8, 3, "Clients that route keys to cache nodes."),
+    ParamSpec::int("vnodes", "Virtual nodes", "per node", 1, 512, 160, "Tokens each node places on the consistent-hash ring."),
+    ParamSpec::int("replicas", "Replication factor", "copies", 1, 3, 1, "Cache nodes holding each key; the first owner copies what it stores to the others asynchronously, writes invalidate all."),
+    ParamSpec::choice(
         "replica_reads",
         "Replica reads",
         &["any", "primary"],
         "any",
         "Which owner serves a read: any of them (a replica may lag), or the first (replicas wait for a failover).",
     ),
-    choice(
+    ParamSpec::choice(
         "copy_expiry",
         "Copy expiry",
         &["origin", "on-arrival"],
         "origin",
         "When a replica's copy expires: with the primary's entry, or a full TTL after it arrives (a late copy then outlives the bound).",
     ),
-    int("capacity", "Capacity", "entries/node", 8, 100_000, 200, "Entries a cache node holds before it evicts."),
-    choice("eviction", "Eviction", &["lru", "lfu", "ttl"], "lru", "Which entry a full node drops: least recent, least frequent, or soonest to expire."),
-    choice(
+    ParamSpec::int("capacity", "Capacity", "entries/node", 8, 100_000, 200, "Entries a cache node holds before it evicts."),
+    ParamSpec::choice("eviction", "Eviction", &["lru", "lfu", "ttl"], "lru", "Which entry a full node drops: least recent, least frequent, or soonest to expire."),
+    ParamSpec::choice(
         "write_policy",
         "Write policy",
         &["cache-aside", "read-through", "write-through", "write-back", "write-around"],
         "cache-aside",
         "How reads fill the cache and how writes reach cache and database.",
     ),
-    choice(
+    ParamSpec::choice(
         "stampede",
         "Stampede protection",
         &["none", "coalesce", "early-expiry"],
         "coalesce",
         "What happens when a hot key expires: every reader loads it, one load serves all, or one reader refreshes it early.",
     ),
-    int("ttl_ms", "TTL", "ms", 50, 60_000, 2_000, "How long an entry is served after it was loaded."),
-    int("lease_ms", "Lease", "ms", 10, 5_000, 500, "How long a fill may take after a miss; later fills are refused."),
-    float("early_beta", "Early-expiry β", "", 0.1, 8.0, 1.0, "XFetch's eagerness: larger refreshes earlier."),
-    int("flush_ms", "Write-back flush", "ms", 10, 10_000, 200, "How often write-back nodes flush dirty entries."),
-    float("write_ratio", "Writes", "fraction", 0.0, 0.5, 0.02, "Share of requests that are writes."),
-    float("hot_share", "Hot-key share", "fraction", 0.0, 1.0, 0.5, "During a workload burst, share of requests that hit key 0."),
-    int("timeout_ms", "Cache timeout", "ms", 5, 5_000, 50, "How long a client waits for a cache node before using the database."),
-    float("db_capacity_qps", "DB capacity", "queries/s", 50.0, 100_000.0, 800.0, "Queries per second the database can serve; more queue up."),
-    int("db_query_ms", "DB query time", "ms", 1, 500, 20, "Time one database query takes."),
-    float("epsilon", "Movement slack ε", "fraction", 0.0, 1.0, 0.1, "Allowed excess over 1/n of keys moved per membership change."),
+    ParamSpec::int("ttl_ms", "TTL", "ms", 50, 60_000, 2_000, "How long an entry is served after it was loaded."),
+    ParamSpec::int("lease_ms", "Lease", "ms", 10, 5_000, 500, "How long a fill may take after a miss; later fills are refused."),
+    ParamSpec::float("early_beta", "Early-expiry β", "", 0.1, 8.0, 1.0, "XFetch's eagerness: larger refreshes earlier."),
+    ParamSpec::int("flush_ms", "Write-back flush", "ms", 10, 10_000, 200, "How often write-back nodes flush dirty entries."),
+    ParamSpec::float("write_ratio", "Writes", "fraction", 0.0, 0.5, 0.02, "Share of requests that are writes."),
+    ParamSpec::float("hot_share", "Hot-key share", "fraction", 0.0, 1.0, 0.5, "During a workload burst, share of requests that hit key 0."),
+    ParamSpec::int("timeout_ms", "Cache timeout", "ms", 5, 5_000, 50, "How long a client waits for a cache node before using the database."),
+    ParamSpec::float("db_capacity_qps", "DB capacity", "queries/s", 50.0, 100_000.0, 800.0, "Queries per second the database can serve; more queue up."),
+    ParamSpec::int("db_query_ms", "DB query time", "ms", 1, 500, 20, "Time one database query takes."),
+    ParamSpec::float("epsilon", "Movement slack ε", "fraction", 0.0, 1.0, 0.1, "Allowed excess over 1/n of keys moved per membership change."),
 ];
 
 pub static STRATEGIES: &[StrategyDef] = &[
@@ -277,7 +197,7 @@ pub fn build_world_observed(
     opts: &BuildOptions,
     extra: Vec<Box<dyn Property<Obs>>>,
 ) -> Result<World<Node>, BuildError> {
-    let cfg = Cfg::from_params(&s.params, s.strategy.id, &s.workload);
+    let cfg = Cfg::from_params(&s.params, s.strategy.id, &s.workload)?;
     let mut specs = Vec::new();
     for i in 0..cfg.clients {
         specs.push(NodeSpec::new(format!("client-{i}"), "client", Node::Client(client::Client::new(cfg.clone(), i))));

@@ -197,9 +197,6 @@ impl Property<Obs> for Recorder {
     fn samples(&self) -> u64 {
         0
     }
-    fn clone_box(&self) -> Box<dyn Property<Obs>> {
-        Box::new(self.clone())
-    }
 }
 
 fn run_recorded(s: &Scenario) -> (World<Node>, Vec<(SimTime, Obs)>) {
@@ -293,7 +290,7 @@ fn replicated(reads: &str, expiry: &str) -> Scenario {
 #[test]
 fn stale_replica_read_is_a_late_copy_that_restarted_its_ttl() {
     let s = replicated("any", "on-arrival");
-    let (bound_us, _) = Cfg::from_params(&s.params, s.strategy.id, &s.workload).staleness_bound();
+    let (bound_us, _) = Cfg::from_params(&s.params, s.strategy.id, &s.workload).unwrap().staleness_bound();
     let (w, log) = run_recorded(&s);
     let stale = stale_replica_reads(&log, bound_us);
     let first = stale.first().expect("a replica read past the bound");
@@ -329,7 +326,7 @@ fn stale_replica_read_is_a_late_copy_that_restarted_its_ttl() {
 fn late_copies_keep_the_bound_with_origin_expiry_or_primary_reads() {
     for (reads, expiry) in [("any", "origin"), ("primary", "on-arrival")] {
         let s = replicated(reads, expiry);
-        let (bound_us, _) = Cfg::from_params(&s.params, s.strategy.id, &s.workload).staleness_bound();
+        let (bound_us, _) = Cfg::from_params(&s.params, s.strategy.id, &s.workload).unwrap().staleness_bound();
         let (w, log) = run_recorded(&s);
         assert!(stale_replica_reads(&log, bound_us).is_empty(), "{reads}/{expiry}");
         let results = w.checks().results();

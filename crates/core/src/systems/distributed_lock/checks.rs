@@ -92,9 +92,6 @@ impl Property<Obs> for NoStaleWrite {
     fn summary(&self) -> String {
         format!("{} accepted writes, each computed from the value the one before it left", self.writes)
     }
-    fn clone_box(&self) -> Box<dyn Property<Obs>> {
-        Box::new(self.clone())
-    }
 }
 
 /// One stretch in which a worker held the lock.
@@ -212,9 +209,6 @@ impl Property<Obs> for SingleHolder {
     fn summary(&self) -> String {
         format!("{} holds, no two at once in true time", self.held)
     }
-    fn clone_box(&self) -> Box<dyn Property<Obs>> {
-        Box::new(self.clone())
-    }
 }
 
 /// Accepted writes follow the lock service's grant order, as recorded at each grant.
@@ -281,9 +275,6 @@ impl Property<Obs> for TokensIncrease {
     fn summary(&self) -> String {
         format!("{} accepted writes, in the order their leases were granted", self.writes)
     }
-    fn clone_box(&self) -> Box<dyn Property<Obs>> {
-        Box::new(self.clone())
-    }
 }
 
 /// Judged only when the fault plan leaves a quiet window of at least the grace period
@@ -347,8 +338,5 @@ impl Property<Obs> for Progress {
     }
     fn summary(&self) -> String {
         self.verdict.clone()
-    }
-    fn clone_box(&self) -> Box<dyn Property<Obs>> {
-        Box::new(self.clone())
     }
 }

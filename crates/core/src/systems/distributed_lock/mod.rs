@@ -47,14 +47,17 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    pub fn from_id(id: &str) -> Strategy {
-        match id {
+    /// The design a strategy id names; `None` for an id with no arm here, which `build`
+    /// refuses (and the conformance suite, building every `StrategyDef`, would catch).
+    pub fn from_id(id: &str) -> Option<Strategy> {
+        Some(match id {
+            "setnx-blind-del" => Strategy::SetnxBlind,
             "token-release" => Strategy::TokenRelease,
             "fencing" => Strategy::Fencing,
             "redlock" => Strategy::Redlock,
             "consensus" => Strategy::Consensus,
-            _ => Strategy::SetnxBlind,
-        }
+            _ => return None,
+        })
     }
 
     /// Whether the storage checks tokens.
@@ -286,7 +289,8 @@ fn build(scenario: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>
 /// then the lock servers, then the storage.
 pub fn build_world(scenario: &Scenario, opts: &BuildOptions) -> Result<World<Node>, BuildError> {
     let p = &scenario.params;
-    let strategy = Strategy::from_id(scenario.strategy.id);
+    let strategy = Strategy::from_id(scenario.strategy.id)
+        .ok_or_else(|| BuildError(format!("distributed-lock has no strategy {:?}", scenario.strategy.id)))?;
     let workers = p.int("workers") as u32;
     let ttl_ms = p.int("ttl_ms") as u64;
     let servers = server_names(p, strategy);

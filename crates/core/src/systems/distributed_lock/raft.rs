@@ -13,7 +13,7 @@
 //! Left out: snapshots and log compaction, membership changes, pre-vote.
 
 use super::msg::{Cmd, Entry, Lease, Msg, Obs};
-use crate::sim::node::Ctx;
+use crate::sim::node::{Actor, Ctx};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::NodeId;
 
@@ -102,21 +102,7 @@ impl Replica {
         self.peers.iter().position(|&p| p == node)
     }
 
-    pub fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
-        self.reset_election(ctx);
-    }
 
-    /// Forgets everything not on disk.
-    pub fn on_crash(&mut self) {
-        self.role = Role::Follower;
-        self.leader = None;
-        self.commit = 0;
-        self.applied = 0;
-        self.votes.clear();
-        self.holder = None;
-        self.deadline = None;
-        self.expire_sent = None;
-    }
 
     fn reset_election(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
         self.timer_seq += 1;
@@ -134,20 +120,6 @@ impl Replica {
         self.expire_sent = None;
     }
 
-    pub fn on_timer(&mut self, tag: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
-        if tag >> 4 != self.timer_seq {
-            return;
-        }
-        match tag & 0xf {
-            TAG_ELECTION if self.role != Role::Leader => self.start_election(ctx),
-            TAG_HEARTBEAT if self.role == Role::Leader => {
-                self.check_lease(ctx);
-                self.broadcast(ctx);
-                ctx.set_timer(SimDuration::from_ms(HEARTBEAT_MS), (self.timer_seq << 4) | TAG_HEARTBEAT);
-            }
-            _ => {}
-        }
-    }
 
     fn start_election(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
         self.term += 1;
@@ -210,29 +182,6 @@ impl Replica {
         ctx.send(self.peers[i], msg);
     }
 
-    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
-        match msg {
-            Msg::Acquire { lease, .. } => self.propose(from, Cmd::Acquire(lease), lease, ctx),
-            Msg::Release { lease } => self.propose(from, Cmd::Release(lease), lease, ctx),
-            Msg::Vote { term, last_index, last_term } => self.on_vote(from, term, last_index, last_term, ctx),
-            Msg::VoteReply { term, granted } => {
-                if term > self.term {
-                    self.step_down(term);
-                    self.reset_election(ctx);
-                } else if self.role == Role::Candidate && term == self.term && granted && !self.votes.contains(&from) {
-                    self.votes.push(from);
-                    if self.votes.len() >= self.majority() {
-                        self.become_leader(ctx);
-                    }
-                }
-            }
-            Msg::Append { term, prev_index, prev_term, entries, commit } => {
-                self.on_append(from, term, prev_index, prev_term, &entries, commit, ctx)
-            }
-            Msg::AppendReply { term, ok, match_index } => self.on_append_reply(from, term, ok, match_index, ctx),
-            _ => {}
-        }
-    }
 
     fn propose(&mut self, from: NodeId, cmd: Cmd, lease: Lease, ctx: &mut Ctx<'_, Msg, Obs>) {
         if self.role != Role::Leader {
@@ -407,7 +356,68 @@ impl Replica {
         }
     }
 
-    pub fn describe(&self) -> String {
+}
+
+impl Actor for Replica {
+    type Msg = Msg;
+    type Obs = Obs;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
+        self.reset_election(ctx);
+    }
+
+    /// Forgets everything not on disk.
+    fn on_crash(&mut self) {
+        self.role = Role::Follower;
+        self.leader = None;
+        self.commit = 0;
+        self.applied = 0;
+        self.votes.clear();
+        self.holder = None;
+        self.deadline = None;
+        self.expire_sent = None;
+    }
+
+    fn on_timer(&mut self, tag: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if tag >> 4 != self.timer_seq {
+            return;
+        }
+        match tag & 0xf {
+            TAG_ELECTION if self.role != Role::Leader => self.start_election(ctx),
+            TAG_HEARTBEAT if self.role == Role::Leader => {
+                self.check_lease(ctx);
+                self.broadcast(ctx);
+                ctx.set_timer(SimDuration::from_ms(HEARTBEAT_MS), (self.timer_seq << 4) | TAG_HEARTBEAT);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
+        match msg {
+            Msg::Acquire { lease, .. } => self.propose(from, Cmd::Acquire(lease), lease, ctx),
+            Msg::Release { lease } => self.propose(from, Cmd::Release(lease), lease, ctx),
+            Msg::Vote { term, last_index, last_term } => self.on_vote(from, term, last_index, last_term, ctx),
+            Msg::VoteReply { term, granted } => {
+                if term > self.term {
+                    self.step_down(term);
+                    self.reset_election(ctx);
+                } else if self.role == Role::Candidate && term == self.term && granted && !self.votes.contains(&from) {
+                    self.votes.push(from);
+                    if self.votes.len() >= self.majority() {
+                        self.become_leader(ctx);
+                    }
+                }
+            }
+            Msg::Append { term, prev_index, prev_term, entries, commit } => {
+                self.on_append(from, term, prev_index, prev_term, &entries, commit, ctx)
+            }
+            Msg::AppendReply { term, ok, match_index } => self.on_append_reply(from, term, ok, match_index, ctx),
+            _ => {}
+        }
+    }
+
+    fn describe(&self) -> String {
         let role = match self.role {
             Role::Leader => "leader",
             Role::Candidate => "candidate",
@@ -420,3 +430,4 @@ impl Replica {
         format!("{role} t{} · commit {} · {held}", self.term, self.commit)
     }
 }
+

@@ -7,7 +7,7 @@
 //! jump on the server ends a lease early.
 
 use super::msg::{Lease, Msg, Obs};
-use crate::sim::node::Ctx;
+use crate::sim::node::{Actor, Ctx};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::NodeId;
 
@@ -49,7 +49,15 @@ impl LockServer {
         self.key.filter(|k| now_local < k.expires_local)
     }
 
-    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
+
+
+}
+
+impl Actor for LockServer {
+    type Msg = Msg;
+    type Obs = Obs;
+
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
         let local = ctx.local_time();
         match msg {
             Msg::Acquire { lease, ttl_ms } => match self.live_key(local) {
@@ -94,7 +102,7 @@ impl LockServer {
         }
     }
 
-    pub fn on_crash(&mut self) {
+    fn on_crash(&mut self) {
         self.key = None;
         if self.mode == (ServerMode::Fencing { durable: false }) {
             self.counter = 0;
@@ -102,7 +110,7 @@ impl LockServer {
     }
 
     /// The stored key (possibly already expired on the server's clock).
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         match self.key {
             Some(k) if k.token > 0 => format!("key #{} token {} until {}", k.lease.worker, k.token, k.expires_local),
             Some(k) => format!("key #{} until {}", k.lease.worker, k.expires_local),
@@ -110,3 +118,4 @@ impl LockServer {
         }
     }
 }
+

@@ -5,7 +5,7 @@
 //! do. Its state is durable: a crash loses only messages in flight.
 
 use super::msg::{Msg, Obs};
-use crate::sim::node::Ctx;
+use crate::sim::node::{Actor, Ctx};
 use crate::sim::NodeId;
 
 /// Rows kept for the storage view.
@@ -47,7 +47,14 @@ impl Storage {
         !self.fenced || (token >= self.max_token && (!write || token > self.last_write_token))
     }
 
-    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
+
+}
+
+impl Actor for Storage {
+    type Msg = Msg;
+    type Obs = Obs;
+
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
         let (lease, token, write, value) = match msg {
             Msg::Read { lease, token } => (lease, token, false, 0),
             Msg::Write { lease, token, value } => (lease, token, true, value),
@@ -80,7 +87,7 @@ impl Storage {
         ctx.send(from, reply);
     }
 
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         if self.fenced {
             format!("value {} · max token {}", self.value, self.max_token)
         } else {
@@ -88,3 +95,4 @@ impl Storage {
         }
     }
 }
+

@@ -9,7 +9,7 @@
 
 use super::msg::{Lease, Msg, Obs};
 use super::Strategy;
-use crate::sim::node::Ctx;
+use crate::sim::node::{Actor, Ctx};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::workload::WorkloadSpec;
 use crate::sim::NodeId;
@@ -106,53 +106,12 @@ impl Worker {
         self.seq += 1;
     }
 
-    pub fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
-        self.enter(Phase::Idle);
-        let stagger = ctx.rng.between(0, 20);
-        self.timer(ctx, stagger, TAG_NEXT);
-    }
 
-    pub fn on_crash(&mut self) {
-        self.phase = Phase::Idle;
-        self.granted_by.clear();
-        if let Some(s) = self.spans.last_mut() {
-            if s.end_ms.is_none() {
-                s.outcome = "crashed";
-                s.end_ms = Some(s.start_ms.max(s.expiry_ms));
-            }
-        }
-    }
 
     fn quorum(&self) -> usize {
         self.cfg.servers.len() / 2 + 1
     }
 
-    pub fn on_timer(&mut self, tag: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
-        if tag >> 4 != self.seq {
-            return;
-        }
-        match tag & 0xf {
-            TAG_NEXT => self.begin(ctx),
-            TAG_ACQUIRE_TIMEOUT => {
-                if self.cfg.strategy == Strategy::Consensus {
-                    self.leader_guess = (self.leader_guess + 1) % self.cfg.servers.len();
-                }
-                self.give_up(ctx, false);
-            }
-            TAG_WORK_DONE => {
-                let late = ctx.local_time() >= self.valid_until_local;
-                if let Some(s) = self.spans.last_mut() {
-                    s.late = late;
-                }
-                let msg = Msg::Write { lease: self.lease, token: self.token, value: self.value_read + 1 };
-                ctx.send(self.cfg.storage, msg);
-                self.enter(Phase::Writing);
-                self.timer(ctx, IO_TIMEOUT_MS, TAG_IO_TIMEOUT);
-            }
-            TAG_IO_TIMEOUT => self.finish(ctx, "timed out", false),
-            _ => {}
-        }
-    }
 
     fn begin(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
         if !self.cfg.workload.active(ctx.now()) {
@@ -239,7 +198,91 @@ impl Worker {
         self.timer(ctx, IO_TIMEOUT_MS, TAG_IO_TIMEOUT);
     }
 
-    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
+
+    fn release_to(&mut self, ctx: &mut Ctx<'_, Msg, Obs>, to: NodeId, lease: Lease) {
+        if self.cfg.strategy != Strategy::SetnxBlind {
+            ctx.send(to, Msg::Release { lease });
+        }
+    }
+
+    fn on_granted(&mut self, from: NodeId, token: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let ttl = SimDuration::from_ms(self.cfg.ttl_ms);
+        if self.cfg.strategy != Strategy::Redlock {
+            // The lease is counted from when the request left: a safe lower bound.
+            let elapsed = ctx.local_time().since(self.started_local);
+            self.hold(ctx, token, SimDuration(ttl.0.saturating_sub(elapsed.0)));
+            return;
+        }
+        if self.granted_by.contains(&from) {
+            return;
+        }
+        self.granted_by.push(from);
+        if self.granted_by.len() < self.quorum() {
+            return;
+        }
+        let elapsed = ctx.local_time().since(self.started_local);
+        let drift = SimDuration(ttl.0 * self.cfg.drift_pct / 100 + 2_000);
+        match ttl.0.checked_sub(elapsed.0 + drift.0) {
+            Some(v) if v > 0 => {
+                // Redlock's grant is the client's own verdict over its majority.
+                ctx.observe(Obs::Grant { lease: self.lease, token: 0 });
+                self.hold(ctx, 0, SimDuration(v))
+            }
+            _ => self.give_up(ctx, true),
+        }
+    }
+
+}
+
+impl Actor for Worker {
+    type Msg = Msg;
+    type Obs = Obs;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
+        self.enter(Phase::Idle);
+        let stagger = ctx.rng.between(0, 20);
+        self.timer(ctx, stagger, TAG_NEXT);
+    }
+
+    fn on_crash(&mut self) {
+        self.phase = Phase::Idle;
+        self.granted_by.clear();
+        if let Some(s) = self.spans.last_mut() {
+            if s.end_ms.is_none() {
+                s.outcome = "crashed";
+                s.end_ms = Some(s.start_ms.max(s.expiry_ms));
+            }
+        }
+    }
+
+    fn on_timer(&mut self, tag: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if tag >> 4 != self.seq {
+            return;
+        }
+        match tag & 0xf {
+            TAG_NEXT => self.begin(ctx),
+            TAG_ACQUIRE_TIMEOUT => {
+                if self.cfg.strategy == Strategy::Consensus {
+                    self.leader_guess = (self.leader_guess + 1) % self.cfg.servers.len();
+                }
+                self.give_up(ctx, false);
+            }
+            TAG_WORK_DONE => {
+                let late = ctx.local_time() >= self.valid_until_local;
+                if let Some(s) = self.spans.last_mut() {
+                    s.late = late;
+                }
+                let msg = Msg::Write { lease: self.lease, token: self.token, value: self.value_read + 1 };
+                ctx.send(self.cfg.storage, msg);
+                self.enter(Phase::Writing);
+                self.timer(ctx, IO_TIMEOUT_MS, TAG_IO_TIMEOUT);
+            }
+            TAG_IO_TIMEOUT => self.finish(ctx, "timed out", false),
+            _ => {}
+        }
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
         match msg {
             Msg::Granted { lease, token } => {
                 if lease != self.lease {
@@ -290,40 +333,7 @@ impl Worker {
         }
     }
 
-    fn release_to(&mut self, ctx: &mut Ctx<'_, Msg, Obs>, to: NodeId, lease: Lease) {
-        if self.cfg.strategy != Strategy::SetnxBlind {
-            ctx.send(to, Msg::Release { lease });
-        }
-    }
-
-    fn on_granted(&mut self, from: NodeId, token: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
-        let ttl = SimDuration::from_ms(self.cfg.ttl_ms);
-        if self.cfg.strategy != Strategy::Redlock {
-            // The lease is counted from when the request left: a safe lower bound.
-            let elapsed = ctx.local_time().since(self.started_local);
-            self.hold(ctx, token, SimDuration(ttl.0.saturating_sub(elapsed.0)));
-            return;
-        }
-        if self.granted_by.contains(&from) {
-            return;
-        }
-        self.granted_by.push(from);
-        if self.granted_by.len() < self.quorum() {
-            return;
-        }
-        let elapsed = ctx.local_time().since(self.started_local);
-        let drift = SimDuration(ttl.0 * self.cfg.drift_pct / 100 + 2_000);
-        match ttl.0.checked_sub(elapsed.0 + drift.0) {
-            Some(v) if v > 0 => {
-                // Redlock's grant is the client's own verdict over its majority.
-                ctx.observe(Obs::Grant { lease: self.lease, token: 0 });
-                self.hold(ctx, 0, SimDuration(v))
-            }
-            _ => self.give_up(ctx, true),
-        }
-    }
-
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         match self.phase {
             Phase::Idle => format!("idle · {} holds", self.acquired),
             Phase::Acquiring => "acquiring".into(),
@@ -332,3 +342,4 @@ impl Worker {
         }
     }
 }
+

@@ -161,9 +161,6 @@ impl Property<Obs> for WindowBound {
         }
         s
     }
-    fn clone_box(&self) -> Box<dyn Property<Obs>> {
-        Box::new(self.clone())
-    }
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -297,8 +294,5 @@ impl Property<Obs> for NoStarvation {
     }
     fn summary(&self) -> String {
         self.verdict.clone()
-    }
-    fn clone_box(&self) -> Box<dyn Property<Obs>> {
-        Box::new(self.clone())
     }
 }

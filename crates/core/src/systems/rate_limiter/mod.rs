@@ -193,28 +193,17 @@ pub fn claims(cfg: &Cfg, gateways: u64) -> Vec<Claim> {
     }
 }
 
-const fn int(
-    key: &'static str,
-    label: &'static str,
-    unit: &'static str,
-    min: i64,
-    max: i64,
-    default: i64,
-    help: &'static str,
-) -> ParamSpec {
-    ParamSpec { key, label, unit, kind: ParamKind::Int { min, max, default }, help }
-}
 
 pub const PARAMS: &[ParamSpec] = &[
-    int("gateways", "Gateways", "nodes", 1, 8, 3, "Gateways behind the load balancer; each request goes to one at random."),
-    int("clients", "Honest clients", "clients", 1, 16, 4, "Honest clients, each with its own key, sending well under the limit."),
-    int("limit", "Limit", "requests", 1, 10_000, 50, "Requests allowed per key per window."),
-    int("window_ms", "Window", "ms", 10, 60_000, 1_000, "Length of the policy's window."),
-    int("burst", "Bucket size", "requests", 1, 10_000, 10, "Capacity of the token bucket, leaky bucket and GCRA (their burst tolerance)."),
-    int("honest_rate_per_s", "Honest rate", "req/s", 1, 1_000, 20, "Each client's base rate (the abuser's too, before it floods)."),
-    int("abuse_rate_per_s", "Flood rate", "req/s", 0, 5_000, 600, "The abuser's extra rate while it floods."),
-    int("abuse_start_ms", "Flood starts", "ms", 0, 600_000, 1_500, "When the flood starts; mid-window is what hurts a fixed window."),
-    int("abuse_ms", "Flood length", "ms", 0, 600_000, 3_000, "How long the flood lasts."),
+    ParamSpec::int("gateways", "Gateways", "nodes", 1, 8, 3, "Gateways behind the load balancer; each request goes to one at random."),
+    ParamSpec::int("clients", "Honest clients", "clients", 1, 16, 4, "Honest clients, each with its own key, sending well under the limit."),
+    ParamSpec::int("limit", "Limit", "requests", 1, 10_000, 50, "Requests allowed per key per window."),
+    ParamSpec::int("window_ms", "Window", "ms", 10, 60_000, 1_000, "Length of the policy's window."),
+    ParamSpec::int("burst", "Bucket size", "requests", 1, 10_000, 10, "Capacity of the token bucket, leaky bucket and GCRA (their burst tolerance)."),
+    ParamSpec::int("honest_rate_per_s", "Honest rate", "req/s", 1, 1_000, 20, "Each client's base rate (the abuser's too, before it floods)."),
+    ParamSpec::int("abuse_rate_per_s", "Flood rate", "req/s", 0, 5_000, 600, "The abuser's extra rate while it floods."),
+    ParamSpec::int("abuse_start_ms", "Flood starts", "ms", 0, 600_000, 1_500, "When the flood starts; mid-window is what hurts a fixed window."),
+    ParamSpec::int("abuse_ms", "Flood length", "ms", 0, 600_000, 3_000, "How long the flood lasts."),
     ParamSpec {
         key: "fail_mode",
         label: "When the store is unreachable",
@@ -229,12 +218,12 @@ pub const PARAMS: &[ParamSpec] = &[
         kind: ParamKind::Choice { options: &["key", "global"], default: "key" },
         help: "key: one budget per API key; global: one budget shared by everyone, which the abuser can spend alone.",
     },
-    int("store_timeout_ms", "Store timeout", "ms", 1, 10_000, 50, "How long a gateway waits for the store before failing open or closed."),
-    int("store_us", "Store time per command", "µs", 1, 20_000, 2_000, "How long the single-threaded store spends on one command. It runs one at a time: 2,000 µs is 500 commands/s, below the flood's rate."),
-    int("store_queue", "Store queue", "commands", 1, 10_000, 16, "Commands that may wait for the store. One that finds the queue full is refused with BUSY; a queue longer than the timeout's worth of work makes commands time out instead."),
-    int("lease", "Lease size", "requests", 1, 10_000, 5, "local-sync: how many admissions a gateway leases from the store at a time."),
-    int("sync_ms", "Sync interval", "ms", 10, 10_000, 100, "local-periodic-sync: how often each gateway swaps counts with the store. A gateway may run one interval's worth of the limit ahead of the store, which sets the overshoot bound."),
-    int("min_share_pct", "No-starvation share", "%", 0, 100, 90, "Share of its decided requests each honest client must get admitted."),
+    ParamSpec::int("store_timeout_ms", "Store timeout", "ms", 1, 10_000, 50, "How long a gateway waits for the store before failing open or closed."),
+    ParamSpec::int("store_us", "Store time per command", "µs", 1, 20_000, 2_000, "How long the single-threaded store spends on one command. It runs one at a time: 2,000 µs is 500 commands/s, below the flood's rate."),
+    ParamSpec::int("store_queue", "Store queue", "commands", 1, 10_000, 16, "Commands that may wait for the store. One that finds the queue full is refused with BUSY; a queue longer than the timeout's worth of work makes commands time out instead."),
+    ParamSpec::int("lease", "Lease size", "requests", 1, 10_000, 5, "local-sync: how many admissions a gateway leases from the store at a time."),
+    ParamSpec::int("sync_ms", "Sync interval", "ms", 10, 10_000, 100, "local-periodic-sync: how often each gateway swaps counts with the store. A gateway may run one interval's worth of the limit ahead of the store, which sets the overshoot bound."),
+    ParamSpec::int("min_share_pct", "No-starvation share", "%", 0, 100, 90, "Share of its decided requests each honest client must get admitted."),
 ];
 
 pub const CHECKS: &[CheckDef] = &[

@@ -238,9 +238,6 @@ impl Property<Obs> for Recorder {
     fn samples(&self) -> u64 {
         0
     }
-    fn clone_box(&self) -> Box<dyn Property<Obs>> {
-        Box::new(self.clone())
-    }
 }
 
 /// Runs `s` to the end with the design's own checks, its nodes configured by `cfg_of(s)`

@@ -66,9 +66,6 @@ impl Property<Obs> for UniqueIds {
     fn summary(&self) -> String {
         format!("{} ids issued, all distinct", self.samples)
     }
-    fn clone_box(&self) -> Box<dyn Property<Obs>> {
-        Box::new(self.clone())
-    }
 }
 
 /// Every answered redirect of a created id returns the URL it was created for.
@@ -103,9 +100,6 @@ impl Property<Obs> for IdsResolve {
     }
     fn summary(&self) -> String {
         format!("{} redirects, each to the URL its id was created for", self.samples)
-    }
-    fn clone_box(&self) -> Box<dyn Property<Obs>> {
-        Box::new(self.clone())
     }
 }
 
@@ -245,8 +239,5 @@ impl Property<Obs> for RedirectSlo {
     }
     fn summary(&self) -> String {
         self.verdict.clone()
-    }
-    fn clone_box(&self) -> Box<dyn Property<Obs>> {
-        Box::new(self.clone())
     }
 }
