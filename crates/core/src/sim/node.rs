@@ -50,6 +50,30 @@ pub trait Actor: Clone + 'static {
     }
 }
 
+/// A boxed role is the role (a large role can be boxed to keep its enum small).
+impl<A: Actor> Actor for Box<A> {
+    type Msg = A::Msg;
+    type Obs = A::Obs;
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self::Msg, Self::Obs>) {
+        (**self).on_start(ctx)
+    }
+    fn on_message(&mut self, from: NodeId, msg: Self::Msg, ctx: &mut Ctx<'_, Self::Msg, Self::Obs>) {
+        (**self).on_message(from, msg, ctx)
+    }
+    fn on_timer(&mut self, tag: u64, ctx: &mut Ctx<'_, Self::Msg, Self::Obs>) {
+        (**self).on_timer(tag, ctx)
+    }
+    fn on_crash(&mut self) {
+        (**self).on_crash()
+    }
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self::Msg, Self::Obs>) {
+        (**self).on_restart(ctx)
+    }
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+}
+
 /// Effects recorded by one handler call.
 pub struct Effects<M, O> {
     pub sends: Vec<(NodeId, M)>,

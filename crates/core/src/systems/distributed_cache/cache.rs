@@ -117,12 +117,9 @@ impl Cache {
         (self.incarnation << 40) | self.counter
     }
 
-
     fn sweep_every(&self) -> SimDuration {
         SimDuration((self.cfg.lease.0 / 2).max(5_000))
     }
-
-
 
     /// Voids the lease on `key`. Parked readers stay coalesced: the first of them gets a
     /// fresh lease (or, read-through, the node loads again for them) and the rest wait on
@@ -187,7 +184,6 @@ impl Cache {
         ctx.observe(Obs::Copied { node: self.idx, key, val, sent });
         self.put(key, Entry { val, expires, delta_us: self.cfg.db_query.0, dirty: false }, ctx);
     }
-
 
     fn get(&mut self, from: NodeId, req: u64, key: u64, copy_to: Vec<NodeId>, replica: bool, ctx: Cx) {
         let now = ctx.local_time();
@@ -311,7 +307,6 @@ impl Cache {
         }
         ctx.send(w.client, Msg::Written { req: w.req });
     }
-
 }
 
 impl Actor for Cache {
@@ -415,4 +410,3 @@ impl Actor for Cache {
         format!("{} keys{dirty}, {ratio:.0}% hits, {} evicted", self.store.len(), self.evictions)
     }
 }
-

@@ -105,9 +105,6 @@ impl Client {
         self.cfg.cache_base + member
     }
 
-
-
-
     fn sweep_every(&self) -> SimDuration {
         SimDuration((self.cfg.timeout.0 / 2).max(1_000))
     }
@@ -117,7 +114,6 @@ impl Client {
             ctx.set_timer(at.since(ctx.now()), T_ARRIVAL);
         }
     }
-
 
     fn in_burst(&self, now: SimTime) -> bool {
         self.cfg
@@ -209,7 +205,6 @@ impl Client {
         ctx.metrics.request(ctx.now(), ctx.now().since(p.start), true);
     }
 
-
     /// A cache node answered: it is not suspect, and it belongs in the view.
     fn alive(&mut self, m: u32, ctx: Cx) {
         self.suspect.remove(&m);
@@ -286,7 +281,6 @@ impl Client {
         let deadline = ctx.now() + self.cfg.db_timeout;
         self.pending.insert(id, Pending { deadline, stage: Stage::DbRead { fill: None, user: true }, ..p });
     }
-
 }
 
 impl Actor for Client {
@@ -412,4 +406,3 @@ impl Actor for Client {
         format!("view {} nodes, {} in flight", self.view.len(), self.pending.len())
     }
 }
-

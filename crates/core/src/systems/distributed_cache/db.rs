@@ -40,15 +40,11 @@ impl Db {
         }
     }
 
-
-
     fn begin(&mut self, from: NodeId, msg: Msg, ctx: Cx) {
         self.next_tag += 1;
         self.running.insert(self.next_tag, (from, msg));
         ctx.set_timer(self.cfg.db_query, self.next_tag);
     }
-
-
 }
 
 impl Actor for Db {
@@ -102,4 +98,3 @@ impl Actor for Db {
         format!("{} queries, queue {}", self.done, self.queue.len())
     }
 }
-

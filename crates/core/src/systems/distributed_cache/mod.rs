@@ -49,9 +49,6 @@ crate::roles! {
     }
 }
 
-
-
-
 pub static PARAMS: &[ParamSpec] = &[
     ParamSpec::int("cache_nodes", "Cache nodes", "nodes", 1, 16, 4, "Cache nodes up at the start."),
     ParamSpec::int("spares", "Spare nodes", "nodes", 0, 4, 1, "Powered-off cache nodes; a restart fault on one makes it join."),

@@ -102,8 +102,6 @@ impl Replica {
         self.peers.iter().position(|&p| p == node)
     }
 
-
-
     fn reset_election(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
         self.timer_seq += 1;
         let after = ctx.rng.between(ELECTION_MIN_MS, ELECTION_MAX_MS);
@@ -119,7 +117,6 @@ impl Replica {
         self.deadline = None;
         self.expire_sent = None;
     }
-
 
     fn start_election(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
         self.term += 1;
@@ -181,7 +178,6 @@ impl Replica {
         };
         ctx.send(self.peers[i], msg);
     }
-
 
     fn propose(&mut self, from: NodeId, cmd: Cmd, lease: Lease, ctx: &mut Ctx<'_, Msg, Obs>) {
         if self.role != Role::Leader {
@@ -355,7 +351,6 @@ impl Replica {
             _ => self.deadline = Some((lease, now + SimDuration::from_ms(self.ttl_ms))),
         }
     }
-
 }
 
 impl Actor for Replica {
@@ -430,4 +425,3 @@ impl Actor for Replica {
         format!("{role} t{} · commit {} · {held}", self.term, self.commit)
     }
 }
-

@@ -48,9 +48,6 @@ impl LockServer {
     fn live_key(&self, now_local: SimTime) -> Option<Key> {
         self.key.filter(|k| now_local < k.expires_local)
     }
-
-
-
 }
 
 impl Actor for LockServer {
@@ -118,4 +115,3 @@ impl Actor for LockServer {
         }
     }
 }
-

@@ -46,8 +46,6 @@ impl Storage {
     pub fn admits(&self, token: u64, write: bool) -> bool {
         !self.fenced || (token >= self.max_token && (!write || token > self.last_write_token))
     }
-
-
 }
 
 impl Actor for Storage {
@@ -95,4 +93,3 @@ impl Actor for Storage {
         }
     }
 }
-

@@ -106,12 +106,9 @@ impl Worker {
         self.seq += 1;
     }
 
-
-
     fn quorum(&self) -> usize {
         self.cfg.servers.len() / 2 + 1
     }
-
 
     fn begin(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
         if !self.cfg.workload.active(ctx.now()) {
@@ -198,7 +195,6 @@ impl Worker {
         self.timer(ctx, IO_TIMEOUT_MS, TAG_IO_TIMEOUT);
     }
 
-
     fn release_to(&mut self, ctx: &mut Ctx<'_, Msg, Obs>, to: NodeId, lease: Lease) {
         if self.cfg.strategy != Strategy::SetnxBlind {
             ctx.send(to, Msg::Release { lease });
@@ -231,7 +227,6 @@ impl Worker {
             _ => self.give_up(ctx, true),
         }
     }
-
 }
 
 impl Actor for Worker {
@@ -342,4 +337,3 @@ impl Actor for Worker {
         }
     }
 }
-

@@ -6,7 +6,7 @@
 //! no answer within the client timeout counts as lost.
 
 use super::msg::{Msg, Obs, Outcome, Verdict};
-use crate::sim::node::Ctx;
+use crate::sim::node::{Actor, Ctx};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::workload::WorkloadSpec;
 use crate::sim::NodeId;
@@ -66,13 +66,6 @@ impl Client {
         }
     }
 
-    pub fn start(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
-        self.schedule_base(ctx);
-        if let Some(f) = self.flood {
-            ctx.set_timer(f.start.since(ctx.now()), TAG_FLOOD);
-        }
-    }
-
     fn schedule_base(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
         let now = ctx.now();
         if let Some(at) = self.workload.next_arrival(now, self.share, ctx.rng) {
@@ -114,14 +107,26 @@ impl Client {
         ctx.metrics.request(ctx.now(), ctx.now().since(sent), slot == 0);
         ctx.observe(Obs::Outcome { client: self.idx, node: ctx.me(), honest: self.honest, outcome });
     }
+}
 
-    pub fn on_message(&mut self, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
+impl Actor for Client {
+    type Msg = Msg;
+    type Obs = Obs;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
+        self.schedule_base(ctx);
+        if let Some(f) = self.flood {
+            ctx.set_timer(f.start.since(ctx.now()), TAG_FLOOD);
+        }
+    }
+
+    fn on_message(&mut self, _from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
         if let Msg::Resp { id, verdict } = msg {
             self.finish(id, Outcome::Answered(verdict), ctx);
         }
     }
 
-    pub fn on_timer(&mut self, tag: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+    fn on_timer(&mut self, tag: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
         match tag {
             TAG_BASE => {
                 self.send(ctx);
@@ -135,5 +140,13 @@ impl Client {
             }
             t => self.finish(t >> 2, Outcome::Lost, ctx),
         }
+    }
+
+    /// Clients are never crashed by a swarm; a clicked restart does not start a second loop.
+    fn on_restart(&mut self, _ctx: &mut Ctx<'_, Msg, Obs>) {}
+
+    fn describe(&self) -> String {
+        let t = &self.tally;
+        format!("k{}: {} ok / {} limited / {} busy / {} unavail / {} lost", self.key, t[0], t[1], t[4], t[2], t[3])
     }
 }

@@ -19,7 +19,7 @@ use super::msg::{Msg, Obs, Verdict};
 use super::sync::{Local, LocalCount};
 use super::{Cfg, Plan};
 use crate::blocks::rate_limit::Limiter;
-use crate::sim::node::Ctx;
+use crate::sim::node::{Actor, Ctx};
 use crate::sim::time::SimDuration;
 use crate::sim::NodeId;
 use std::collections::{BTreeMap, VecDeque};
@@ -115,32 +115,6 @@ impl Gateway {
         }
     }
 
-    /// A crash loses everything in memory: pending requests, the local limiter, leased
-    /// quota, counts not yet synced. Request ids keep counting and the boot number goes up
-    /// (a real gateway tags both with its boot id), so a late reply to the old process is
-    /// never taken for a new request's, and the store counts the new life separately.
-    pub fn crash(&mut self) {
-        let (next_op, boot) = (self.next_op, self.boot);
-        *self = Gateway::new(self.idx, self.cfg, self.store);
-        self.next_op = next_op;
-        self.boot = boot + 1;
-    }
-
-    pub fn start(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
-        if self.cfg.plan == Plan::PeriodicSync {
-            self.last_heard = ctx.local_time().micros();
-            ctx.set_timer(SimDuration(self.cfg.sync_us), SYNC_TICK);
-        }
-    }
-
-    /// Back from a crash. Local-periodic-sync: whatever the previous life admitted and
-    /// never pushed is lost, so this window starts with the allowance already spent (see
-    /// `sync.rs`), which keeps the overshoot bound.
-    pub fn restart(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
-        self.phantom_window = Some(self.window(ctx));
-        self.start(ctx);
-    }
-
     pub fn pending(&self) -> usize {
         self.pending.len()
             + self.quota.values().map(|q| q.parked.len()).sum::<usize>()
@@ -193,56 +167,6 @@ impl Gateway {
 
     fn window(&self, ctx: &Ctx<'_, Msg, Obs>) -> u64 {
         ctx.local_time().micros() / self.cfg.policy.window_us
-    }
-
-    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
-        match msg {
-            Msg::Req { id, key } => self.request(Waiting { client: from, id, key }, ctx),
-            Msg::IncrReply { op, count, queued_us } => {
-                let Some(w) = self.pending.remove(&op) else { return self.late(op, queued_us, ctx) };
-                if count == 1 {
-                    ctx.send(self.store, Msg::Expire { key: w.key, ttl_ms: self.cfg.policy.window_us / 1_000 });
-                }
-                self.decide(w, count <= self.cfg.policy.limit, ctx);
-            }
-            Msg::GetReply { op, value, queued_us } => {
-                let Some(w) = self.pending.remove(&op) else { return self.late(op, queued_us, ctx) };
-                let ok = value < self.cfg.policy.limit;
-                if ok {
-                    let window = self.window(ctx);
-                    ctx.send(self.store, Msg::Set { key: w.key, window, value: value + 1 });
-                }
-                self.decide(w, ok, ctx);
-            }
-            Msg::EvalReply { op, allowed, retry_us, queued_us } => {
-                let Some(w) = self.pending.remove(&op) else { return self.late(op, queued_us, ctx) };
-                if !allowed {
-                    // Refuse this key here until it could pass again: the flood stops at
-                    // the gateway instead of queueing in front of everyone at the store.
-                    let until = ctx.local_time().micros().saturating_add(retry_us);
-                    let e = self.denied_until.entry(w.key).or_default();
-                    *e = (*e).max(until);
-                }
-                // The store already reported the admission (it decided, atomically).
-                let verdict = if allowed { Verdict::Allowed } else { Verdict::Limited };
-                self.answer(w, verdict, false, ctx);
-                self.next_in_line(w.key, op, ctx);
-            }
-            Msg::Leased { op, key, window, granted, stale } => self.leased(op, key, window, granted, stale, ctx),
-            Msg::Busy { op } => self.busy(op, ctx),
-            Msg::Synced { boot, window, views } => {
-                if boot != self.boot {
-                    return; // a reply to a previous life: it counted another writer
-                }
-                self.last_heard = ctx.local_time().micros();
-                for (key, entry, total) in views {
-                    if let Some(c) = self.counts.get_mut(&key).filter(|c| c.window == window) {
-                        c.confirm(entry, total);
-                    }
-                }
-            }
-            _ => {}
-        }
     }
 
     /// The store refused command `op`: its queue was full.
@@ -483,35 +407,6 @@ impl Gateway {
         }
     }
 
-    pub fn on_timer(&mut self, op: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
-        if op == SYNC_TICK {
-            return self.sync(ctx);
-        }
-        if let Some(w) = self.pending.remove(&op) {
-            if !self.cfg.fail_open {
-                self.gave_up.insert(op, w.client);
-                if self.gave_up.len() > MAX_GAVE_UP {
-                    self.gave_up.pop_first();
-                }
-            }
-            self.give_up(w, false, ctx);
-            return self.abandon_line(w.key, op, false, ctx);
-        }
-        let hit = self.quota.iter().find(|(_, q)| q.inflight == Some(op)).map(|(k, _)| *k);
-        if let Some(key) = hit {
-            let parked: Vec<Waiting> = match self.quota.get_mut(&key) {
-                Some(q) => {
-                    q.inflight = None;
-                    q.parked.drain(..).collect()
-                }
-                None => Vec::new(),
-            };
-            for w in parked {
-                self.give_up(w, false, ctx);
-            }
-        }
-    }
-
     /// Rows for the per-key table when the gateway holds the state (local modes).
     pub fn rows(&self, now_us: u64) -> Vec<Vec<String>> {
         let mut rows = Vec::new();
@@ -541,5 +436,128 @@ impl Gateway {
             rows.push(vec![format!("k{k} @gateway-{}", self.idx), state, "-".into(), "-".into()]);
         }
         rows
+    }
+}
+
+impl Actor for Gateway {
+    type Msg = Msg;
+    type Obs = Obs;
+
+    /// A crash loses everything in memory: pending requests, the local limiter, leased
+    /// quota, counts not yet synced. Request ids keep counting and the boot number goes up
+    /// (a real gateway tags both with its boot id), so a late reply to the old process is
+    /// never taken for a new request's, and the store counts the new life separately.
+    fn on_crash(&mut self) {
+        let (next_op, boot) = (self.next_op, self.boot);
+        *self = Gateway::new(self.idx, self.cfg, self.store);
+        self.next_op = next_op;
+        self.boot = boot + 1;
+    }
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if self.cfg.plan == Plan::PeriodicSync {
+            self.last_heard = ctx.local_time().micros();
+            ctx.set_timer(SimDuration(self.cfg.sync_us), SYNC_TICK);
+        }
+    }
+
+    /// Back from a crash. Local-periodic-sync: whatever the previous life admitted and
+    /// never pushed is lost, so this window starts with the allowance already spent (see
+    /// `sync.rs`), which keeps the overshoot bound.
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
+        self.phantom_window = Some(self.window(ctx));
+        self.on_start(ctx);
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
+        match msg {
+            Msg::Req { id, key } => self.request(Waiting { client: from, id, key }, ctx),
+            Msg::IncrReply { op, count, queued_us } => {
+                let Some(w) = self.pending.remove(&op) else { return self.late(op, queued_us, ctx) };
+                if count == 1 {
+                    ctx.send(self.store, Msg::Expire { key: w.key, ttl_ms: self.cfg.policy.window_us / 1_000 });
+                }
+                self.decide(w, count <= self.cfg.policy.limit, ctx);
+            }
+            Msg::GetReply { op, value, queued_us } => {
+                let Some(w) = self.pending.remove(&op) else { return self.late(op, queued_us, ctx) };
+                let ok = value < self.cfg.policy.limit;
+                if ok {
+                    let window = self.window(ctx);
+                    ctx.send(self.store, Msg::Set { key: w.key, window, value: value + 1 });
+                }
+                self.decide(w, ok, ctx);
+            }
+            Msg::EvalReply { op, allowed, retry_us, queued_us } => {
+                let Some(w) = self.pending.remove(&op) else { return self.late(op, queued_us, ctx) };
+                if !allowed {
+                    // Refuse this key here until it could pass again: the flood stops at
+                    // the gateway instead of queueing in front of everyone at the store.
+                    let until = ctx.local_time().micros().saturating_add(retry_us);
+                    let e = self.denied_until.entry(w.key).or_default();
+                    *e = (*e).max(until);
+                }
+                // The store already reported the admission (it decided, atomically).
+                let verdict = if allowed { Verdict::Allowed } else { Verdict::Limited };
+                self.answer(w, verdict, false, ctx);
+                self.next_in_line(w.key, op, ctx);
+            }
+            Msg::Leased { op, key, window, granted, stale } => self.leased(op, key, window, granted, stale, ctx),
+            Msg::Busy { op } => self.busy(op, ctx),
+            Msg::Synced { boot, window, views } => {
+                if boot != self.boot {
+                    return; // a reply to a previous life: it counted another writer
+                }
+                self.last_heard = ctx.local_time().micros();
+                for (key, entry, total) in views {
+                    if let Some(c) = self.counts.get_mut(&key).filter(|c| c.window == window) {
+                        c.confirm(entry, total);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, op: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if op == SYNC_TICK {
+            return self.sync(ctx);
+        }
+        if let Some(w) = self.pending.remove(&op) {
+            if !self.cfg.fail_open {
+                self.gave_up.insert(op, w.client);
+                if self.gave_up.len() > MAX_GAVE_UP {
+                    self.gave_up.pop_first();
+                }
+            }
+            self.give_up(w, false, ctx);
+            return self.abandon_line(w.key, op, false, ctx);
+        }
+        let hit = self.quota.iter().find(|(_, q)| q.inflight == Some(op)).map(|(k, _)| *k);
+        if let Some(key) = hit {
+            let parked: Vec<Waiting> = match self.quota.get_mut(&key) {
+                Some(q) => {
+                    q.inflight = None;
+                    q.parked.drain(..).collect()
+                }
+                None => Vec::new(),
+            };
+            for w in parked {
+                self.give_up(w, false, ctx);
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        let d = &self.decided;
+        format!(
+            "{} allowed, {} limited, {} busy, {} 503, {} fail-open; {} waiting",
+            d[0],
+            d[1],
+            d[4],
+            d[2],
+            d[3],
+            self.pending()
+        )
     }
 }

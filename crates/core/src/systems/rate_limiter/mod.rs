@@ -193,7 +193,6 @@ pub fn claims(cfg: &Cfg, gateways: u64) -> Vec<Claim> {
     }
 }
 
-
 pub const PARAMS: &[ParamSpec] = &[
     ParamSpec::int("gateways", "Gateways", "nodes", 1, 8, 3, "Gateways behind the load balancer; each request goes to one at random."),
     ParamSpec::int("clients", "Honest clients", "clients", 1, 16, 4, "Honest clients, each with its own key, sending well under the limit."),

@@ -20,7 +20,7 @@ use super::msg::{Msg, Obs};
 use super::sync::Tally;
 use super::{Cfg, Plan};
 use crate::blocks::rate_limit::Limiter;
-use crate::sim::node::Ctx;
+use crate::sim::node::{Actor, Ctx};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::NodeId;
 use std::collections::{BTreeMap, VecDeque};
@@ -120,12 +120,6 @@ impl Store {
         }
     }
 
-    /// A crash loses the commands in the queue and the one in service; data survives.
-    pub fn crash(&mut self) {
-        self.queue.clear();
-        self.busy = None;
-    }
-
     pub fn depth(&self) -> usize {
         self.queue.len()
     }
@@ -139,42 +133,10 @@ impl Store {
         }
     }
 
-    /// A command arrives: start it, queue it, or refuse it.
-    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
-        let q = Queued { from, msg, arrived: ctx.now() };
-        if self.busy.is_none() {
-            self.start(q, ctx);
-        } else if self.queue.len() < self.cfg.store_queue {
-            self.queue.push_back(q);
-            self.deepest = self.deepest.max(self.queue.len());
-            ctx.metrics.series.max(QUEUE_SERIES, ctx.now(), self.queue.len() as f64);
-        } else {
-            self.shed += 1;
-            ctx.metrics.add(SHED, 1);
-            ctx.metrics.series.add(SHED_SERIES, ctx.now(), 1.0);
-            if let Some(op) = awaited(&q.msg) {
-                ctx.send(from, Msg::Busy { op });
-            }
-        }
-    }
-
     fn start(&mut self, q: Queued, ctx: &mut Ctx<'_, Msg, Obs>) {
         let queued_us = ctx.now().since(q.arrived).0;
         self.busy = Some((q, queued_us));
         ctx.set_timer(SimDuration(self.cfg.store_us), DONE);
-    }
-
-    pub fn on_timer(&mut self, tag: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
-        if tag != DONE {
-            return;
-        }
-        if let Some((done, queued_us)) = self.busy.take() {
-            self.run(done.from, done.msg, queued_us, ctx);
-        }
-        if let Some(next) = self.queue.pop_front() {
-            ctx.metrics.series.max(QUEUE_SERIES, ctx.now(), self.queue.len() as f64);
-            self.start(next, ctx);
-        }
     }
 
     /// Runs one command, atomically.
@@ -349,6 +311,53 @@ impl Store {
             }
         }
         rows
+    }
+}
+
+impl Actor for Store {
+    type Msg = Msg;
+    type Obs = Obs;
+
+    /// A crash loses the commands in the queue and the one in service; data survives.
+    fn on_crash(&mut self) {
+        self.queue.clear();
+        self.busy = None;
+    }
+
+    /// A command arrives: start it, queue it, or refuse it.
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let q = Queued { from, msg, arrived: ctx.now() };
+        if self.busy.is_none() {
+            self.start(q, ctx);
+        } else if self.queue.len() < self.cfg.store_queue {
+            self.queue.push_back(q);
+            self.deepest = self.deepest.max(self.queue.len());
+            ctx.metrics.series.max(QUEUE_SERIES, ctx.now(), self.queue.len() as f64);
+        } else {
+            self.shed += 1;
+            ctx.metrics.add(SHED, 1);
+            ctx.metrics.series.add(SHED_SERIES, ctx.now(), 1.0);
+            if let Some(op) = awaited(&q.msg) {
+                ctx.send(from, Msg::Busy { op });
+            }
+        }
+    }
+
+    fn on_timer(&mut self, tag: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        if tag != DONE {
+            return;
+        }
+        if let Some((done, queued_us)) = self.busy.take() {
+            self.run(done.from, done.msg, queued_us, ctx);
+        }
+        if let Some(next) = self.queue.pop_front() {
+            ctx.metrics.series.max(QUEUE_SERIES, ctx.now(), self.queue.len() as f64);
+            self.start(next, ctx);
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("{} commands, {} queued, {} refused", self.commands, self.depth(), self.shed)
     }
 }
 

@@ -7,6 +7,7 @@ use super::msg::{Outcome, Verdict};
 use super::*;
 use crate::check::CheckResult;
 use crate::scenario::ScenarioSpec;
+use crate::sim::node::Actor;
 use crate::sim::time::SimDuration;
 use crate::system::run_validated;
 use std::cell::RefCell;

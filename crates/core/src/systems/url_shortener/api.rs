@@ -4,9 +4,10 @@
 //! crashed shard turns into errors, never into a stuck client.
 
 use super::idgen::{self, IdRange, Next, Snowflake};
-use super::msg::{Created, Msg, Resolution};
+use super::msg::{Created, Msg, Obs, Resolution};
 use super::{Ctx, Strategy};
 use crate::blocks::lru::Lru;
+use crate::sim::node::Actor;
 use crate::sim::rng::mix64;
 use crate::sim::time::SimDuration;
 use crate::sim::NodeId;
@@ -96,19 +97,6 @@ impl Api {
         self.cache.as_ref().map(Lru::len)
     }
 
-    /// Memory is gone; the Snowflake reservation is on disk.
-    pub fn on_crash(&mut self) {
-        self.ops.clear();
-        self.range = IdRange::default();
-        self.range_pending = false;
-        self.waiting.clear();
-        self.clock_timer = false;
-        self.sf.restart();
-        if let Some(c) = self.cache.as_mut() {
-            c.clear();
-        }
-    }
-
     fn start_op(&mut self, to: NodeId, op: Op, msg_of: impl FnOnce(u64) -> Msg, ctx: &mut Ctx<'_>) {
         let id = self.next_op;
         self.next_op += 1;
@@ -117,81 +105,10 @@ impl Api {
         ctx.set_timer(SimDuration::from_ms(self.w.op_timeout_ms), id);
     }
 
-    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_>) {
-        match msg {
-            Msg::Shorten { req, url } => self.create(Job { client: from, req, url, attempts: 0 }, ctx),
-            Msg::Resolve { req, id } => self.resolve(from, req, id, ctx),
-            Msg::GetReply { op, url } => match self.ops.remove(&op) {
-                Some(Op::Check(job, id)) => match url {
-                    None => self.put(job, id, ctx),
-                    Some(_) if job.attempts + 1 < MAX_ATTEMPTS => {
-                        ctx.metrics.add("id_retries", 1);
-                        self.create(Job { attempts: job.attempts + 1, ..job }, ctx);
-                    }
-                    Some(_) => ctx.send(job.client, Msg::Shortened { req: job.req, result: Created::Failed }),
-                },
-                Some(Op::Lookup { client, req, id }) => {
-                    let result = match url {
-                        Some(u) => {
-                            if let Some(c) = self.cache.as_mut() {
-                                c.put(id, u);
-                            }
-                            Resolution::Found(u)
-                        }
-                        None => Resolution::Missing,
-                    };
-                    ctx.send(client, Msg::Resolved { req, result });
-                }
-                other => self.restore(op, other),
-            },
-            Msg::PutAck { op } => match self.ops.remove(&op) {
-                Some(Op::Put(job, id)) => {
-                    self.issued += 1;
-                    if self.recent.len() >= RECENT {
-                        self.recent.pop_front();
-                    }
-                    self.recent.push_back((ctx.now().0 / 1_000, id));
-                    ctx.send(job.client, Msg::Shortened { req: job.req, result: Created::Id(id) });
-                }
-                other => self.restore(op, other),
-            },
-            Msg::Busy { op } => {
-                if let Some(o) = self.ops.remove(&op) {
-                    self.fail(o, ctx);
-                }
-            }
-            Msg::RangeGrant { op, start, len } => {
-                if let Some(Op::Range) = self.ops.remove(&op) {
-                    self.range_pending = false;
-                    self.range.refill(start, len);
-                    ctx.metrics.add("ranges", 1);
-                    let jobs: Vec<Job> = self.waiting.drain(..).collect();
-                    for j in jobs {
-                        self.create(j, ctx);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
     /// A reply of the wrong kind for its op (cannot happen with honest nodes): keep the op.
     fn restore(&mut self, op: u64, o: Option<Op>) {
         if let Some(o) = o {
             self.ops.insert(op, o);
-        }
-    }
-
-    pub fn on_timer(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
-        if tag == TAG_CLOCK {
-            self.clock_timer = false;
-            let jobs: Vec<Job> = self.waiting.drain(..).collect();
-            for j in jobs {
-                self.create(j, ctx);
-            }
-        } else if let Some(o) = self.ops.remove(&tag) {
-            ctx.metrics.add("op_timeouts", 1);
-            self.fail(o, ctx);
         }
     }
 
@@ -291,8 +208,97 @@ impl Api {
             }
         }
     }
+}
 
-    pub fn describe(&self) -> String {
+impl Actor for Api {
+    type Msg = Msg;
+    type Obs = Obs;
+
+    /// Memory is gone; the Snowflake reservation is on disk.
+    fn on_crash(&mut self) {
+        self.ops.clear();
+        self.range = IdRange::default();
+        self.range_pending = false;
+        self.waiting.clear();
+        self.clock_timer = false;
+        self.sf.restart();
+        if let Some(c) = self.cache.as_mut() {
+            c.clear();
+        }
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_>) {
+        match msg {
+            Msg::Shorten { req, url } => self.create(Job { client: from, req, url, attempts: 0 }, ctx),
+            Msg::Resolve { req, id } => self.resolve(from, req, id, ctx),
+            Msg::GetReply { op, url } => match self.ops.remove(&op) {
+                Some(Op::Check(job, id)) => match url {
+                    None => self.put(job, id, ctx),
+                    Some(_) if job.attempts + 1 < MAX_ATTEMPTS => {
+                        ctx.metrics.add("id_retries", 1);
+                        self.create(Job { attempts: job.attempts + 1, ..job }, ctx);
+                    }
+                    Some(_) => ctx.send(job.client, Msg::Shortened { req: job.req, result: Created::Failed }),
+                },
+                Some(Op::Lookup { client, req, id }) => {
+                    let result = match url {
+                        Some(u) => {
+                            if let Some(c) = self.cache.as_mut() {
+                                c.put(id, u);
+                            }
+                            Resolution::Found(u)
+                        }
+                        None => Resolution::Missing,
+                    };
+                    ctx.send(client, Msg::Resolved { req, result });
+                }
+                other => self.restore(op, other),
+            },
+            Msg::PutAck { op } => match self.ops.remove(&op) {
+                Some(Op::Put(job, id)) => {
+                    self.issued += 1;
+                    if self.recent.len() >= RECENT {
+                        self.recent.pop_front();
+                    }
+                    self.recent.push_back((ctx.now().0 / 1_000, id));
+                    ctx.send(job.client, Msg::Shortened { req: job.req, result: Created::Id(id) });
+                }
+                other => self.restore(op, other),
+            },
+            Msg::Busy { op } => {
+                if let Some(o) = self.ops.remove(&op) {
+                    self.fail(o, ctx);
+                }
+            }
+            Msg::RangeGrant { op, start, len } => {
+                if let Some(Op::Range) = self.ops.remove(&op) {
+                    self.range_pending = false;
+                    self.range.refill(start, len);
+                    ctx.metrics.add("ranges", 1);
+                    let jobs: Vec<Job> = self.waiting.drain(..).collect();
+                    for j in jobs {
+                        self.create(j, ctx);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
+        if tag == TAG_CLOCK {
+            self.clock_timer = false;
+            let jobs: Vec<Job> = self.waiting.drain(..).collect();
+            for j in jobs {
+                self.create(j, ctx);
+            }
+        } else if let Some(o) = self.ops.remove(&tag) {
+            ctx.metrics.add("op_timeouts", 1);
+            self.fail(o, ctx);
+        }
+    }
+
+    fn describe(&self) -> String {
         let mut parts = Vec::new();
         match self.w.strategy {
             Strategy::Counter => parts.push(format!("ids {}..{}", self.range.next, self.range.end)),

@@ -6,6 +6,7 @@
 
 use super::msg::{Created, Msg, Obs, Resolution};
 use super::Ctx;
+use crate::sim::node::Actor;
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::workload::{KeySampler, WorkloadSpec};
 use crate::sim::NodeId;
@@ -68,22 +69,9 @@ impl Client {
         self.pending.len()
     }
 
-    pub fn on_start(&mut self, ctx: &mut Ctx<'_>) {
-        self.schedule(ctx);
-    }
-
     fn schedule(&mut self, ctx: &mut Ctx<'_>) {
         if let Some(at) = self.workload.next_arrival(ctx.now(), self.clients, ctx.rng) {
             ctx.set_timer(at - ctx.now(), TAG_ARRIVAL);
-        }
-    }
-
-    pub fn on_timer(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
-        if tag == TAG_ARRIVAL {
-            self.arrival(ctx);
-            self.schedule(ctx);
-        } else if let Some((sent, kind)) = self.pending.remove(&tag) {
-            self.finish(sent, kind, false, ctx);
         }
     }
 
@@ -118,8 +106,26 @@ impl Client {
             ctx.observe(Obs::RedirectTimed { sent, latency });
         }
     }
+}
 
-    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_>) {
+impl Actor for Client {
+    type Msg = Msg;
+    type Obs = Obs;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_>) {
+        self.schedule(ctx);
+    }
+
+    fn on_timer(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
+        if tag == TAG_ARRIVAL {
+            self.arrival(ctx);
+            self.schedule(ctx);
+        } else if let Some((sent, kind)) = self.pending.remove(&tag) {
+            self.finish(sent, kind, false, ctx);
+        }
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_>) {
         match msg {
             Msg::Shortened { req, result } => {
                 let Some((sent, kind)) = self.pending.remove(&req) else {
@@ -160,7 +166,7 @@ impl Client {
         }
     }
 
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         format!("{} links, {} in flight, {} failed", self.links.len(), self.pending.len(), self.failed)
     }
 }

@@ -24,7 +24,7 @@ use crate::sim::fault::{Fault, TimedFault};
 use crate::sim::swarm::FaultKind;
 use crate::sim::workload::{Arrival, Burst, WorkloadSpec};
 use crate::sim::world::{BuildError, NodeSpec, World};
-use crate::sim::{Actor, NodeId};
+use crate::sim::NodeId;
 use crate::system::{BuildOptions, CheckDef, StrategyDef, SystemDef};
 use crate::system::{Run, Simulation};
 use api::{Api, Wiring};
@@ -62,61 +62,13 @@ impl Strategy {
     }
 }
 
-/// Every node of the system.
-#[derive(Clone, Debug)]
-pub enum Node {
-    Client(Client),
-    Api(Box<Api>),
-    Ticket(Ticket),
-    Shard(Shard),
-}
-
-impl Actor for Node {
-    type Msg = Msg;
-    type Obs = Obs;
-
-    fn on_start(&mut self, ctx: &mut Ctx<'_>) {
-        match self {
-            Node::Client(c) => c.on_start(ctx),
-            Node::Ticket(t) => t.on_start(),
-            Node::Api(_) | Node::Shard(_) => {}
-        }
-    }
-
-    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_>) {
-        match self {
-            Node::Client(c) => c.on_message(from, msg, ctx),
-            Node::Api(a) => a.on_message(from, msg, ctx),
-            Node::Ticket(t) => t.on_message(from, msg, ctx),
-            Node::Shard(s) => s.on_message(from, msg, ctx),
-        }
-    }
-
-    fn on_timer(&mut self, tag: u64, ctx: &mut Ctx<'_>) {
-        match self {
-            Node::Client(c) => c.on_timer(tag, ctx),
-            Node::Api(a) => a.on_timer(tag, ctx),
-            Node::Ticket(t) => t.on_timer(ctx),
-            Node::Shard(s) => s.on_timer(ctx),
-        }
-    }
-
-    fn on_crash(&mut self) {
-        match self {
-            Node::Client(_) => {}
-            Node::Api(a) => a.on_crash(),
-            Node::Ticket(t) => t.on_start(),
-            Node::Shard(s) => s.on_crash(),
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            Node::Client(c) => c.describe(),
-            Node::Api(a) => a.describe(),
-            Node::Ticket(t) => format!("mark {} on disk, {} blocks", t.durable, t.granted),
-            Node::Shard(s) => format!("{} keys, queue {}", s.map.len(), s.queue_len()),
-        }
+crate::roles! {
+    /// Every node of the system: each role is an `Actor` of its own.
+    pub enum Node: Msg, Obs {
+        Client(Client),
+        Api(Box<Api>),
+        Ticket(Ticket),
+        Shard(Shard),
     }
 }
 

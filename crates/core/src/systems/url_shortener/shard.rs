@@ -4,8 +4,9 @@
 //! a cache. A crash drops the queue (in memory) but never the map (on disk); while down
 //! the shard answers nothing. The queue is bounded: when full, the shard answers `Busy`.
 
-use super::msg::Msg;
+use super::msg::{Msg, Obs};
 use super::Ctx;
+use crate::sim::node::Actor;
 use crate::sim::time::SimDuration;
 use crate::sim::NodeId;
 use std::collections::{BTreeMap, VecDeque};
@@ -41,13 +42,19 @@ impl Shard {
     pub fn queue_len(&self) -> usize {
         self.queue.len()
     }
+}
 
-    pub fn on_crash(&mut self) {
+impl Actor for Shard {
+    type Msg = Msg;
+    type Obs = Obs;
+
+    /// The map is durable; the queue of requests in memory is lost.
+    fn on_crash(&mut self) {
         self.queue.clear();
         self.busy = false;
     }
 
-    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_>) {
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_>) {
         if self.queue.len() >= MAX_QUEUE {
             if let Msg::Get { op, .. } | Msg::Put { op, .. } = msg {
                 ctx.send(from, Msg::Busy { op });
@@ -63,7 +70,7 @@ impl Shard {
     }
 
     /// The operation at the head of the queue finishes.
-    pub fn on_timer(&mut self, ctx: &mut Ctx<'_>) {
+    fn on_timer(&mut self, _tag: u64, ctx: &mut Ctx<'_>) {
         if let Some((from, msg)) = self.queue.pop_front() {
             self.served += 1;
             match msg {
@@ -81,5 +88,9 @@ impl Shard {
         if self.busy {
             ctx.set_timer(SimDuration(self.op_us), 0);
         }
+    }
+
+    fn describe(&self) -> String {
+        format!("{} keys, queue {}", self.map.len(), self.queue_len())
     }
 }

@@ -13,6 +13,7 @@ use crate::metrics::Metrics;
 use crate::scenario::params::ParamValue;
 use crate::scenario::Scenario;
 use crate::sim::fault::{Fault, TimedFault};
+use crate::sim::node::Actor;
 use crate::sim::node::Effects;
 use crate::sim::rng::Prng;
 use crate::sim::time::{SimDuration, SimTime};
@@ -83,9 +84,9 @@ fn ticket_service_never_regrants_across_crashes() {
         let mut fx: Effects<Msg, Obs> = Effects::default();
         let mut ctx = Ctx::detached(SimTime(step), 0, &mut rng, &mut metrics, &mut fx);
         match ctx.rng.below(10) {
-            0 => t.on_start(), // crash + restart: memory gone, disk kept
+            0 => t.on_crash(), // crash + restart: memory gone, disk kept
             1..=5 => t.on_message(1, Msg::RangeReq { op: step }, &mut ctx),
-            _ => t.on_timer(&mut ctx),
+            _ => t.on_timer(0, &mut ctx),
         }
         for (_, m) in fx.sends.drain(..) {
             if let Msg::RangeGrant { start, len, .. } = m {

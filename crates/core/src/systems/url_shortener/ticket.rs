@@ -4,8 +4,9 @@
 //! `fsync_us`), so after a crash and restart it resumes from the durable mark and never
 //! grants a block twice; blocks granted but unused are simply skipped.
 
-use super::msg::Msg;
+use super::msg::{Msg, Obs};
 use super::Ctx;
+use crate::sim::node::Actor;
 use crate::sim::time::SimDuration;
 use crate::sim::NodeId;
 use std::collections::VecDeque;
@@ -28,12 +29,26 @@ impl Ticket {
         Ticket { range, fsync_us, durable: 0, next: 0, writes: VecDeque::new(), granted: 0 }
     }
 
-    pub fn on_start(&mut self) {
+    /// Back from a crash (or starting): only the durable mark survives.
+    fn reset(&mut self) {
         self.next = self.durable;
         self.writes.clear();
     }
+}
 
-    pub fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_>) {
+impl Actor for Ticket {
+    type Msg = Msg;
+    type Obs = Obs;
+
+    fn on_start(&mut self, _ctx: &mut Ctx<'_>) {
+        self.reset();
+    }
+
+    fn on_crash(&mut self) {
+        self.reset();
+    }
+
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_>) {
         if let Msg::RangeReq { op } = msg {
             if self.writes.len() >= 1_000 {
                 return;
@@ -47,11 +62,15 @@ impl Ticket {
     }
 
     /// A write finished: the mark is durable, the block may go out.
-    pub fn on_timer(&mut self, ctx: &mut Ctx<'_>) {
+    fn on_timer(&mut self, _tag: u64, ctx: &mut Ctx<'_>) {
         if let Some((to, op, start, end)) = self.writes.pop_front() {
             self.durable = self.durable.max(end);
             self.granted += 1;
             ctx.send(to, Msg::RangeGrant { op, start, len: end - start });
         }
+    }
+
+    fn describe(&self) -> String {
+        format!("mark {} on disk, {} blocks", self.durable, self.granted)
     }
 }
