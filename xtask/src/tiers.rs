@@ -92,7 +92,9 @@ fn e2e() -> Result<(), String> {
 
 pub fn serve(_args: &[String]) -> Result<(), String> {
     eprintln!("xtask: serving the playground on http://127.0.0.1:8080 (Ctrl-C stops)");
-    run(cmd("trunk", &["serve", "--release=true", "--address", "127.0.0.1", "--port", "8080"]))
+    // No live-reload script: trunk injects it inline, and the page's CSP (no inline
+    // script) would block it and log a violation on every load.
+    run(cmd("trunk", &["serve", "--release=true", "--no-autoreload=true", "--address", "127.0.0.1", "--port", "8080"]))
 }
 
 pub fn bench() -> Result<(), String> {

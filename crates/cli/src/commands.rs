@@ -3,7 +3,7 @@
 use clap::Args;
 use sdlab_core::catalog::{self, CATALOG};
 use sdlab_core::run;
-use sdlab_core::scenario::{link, ScenarioSpec};
+use sdlab_core::scenario::{link, ScenarioSpec, MAX_SEED};
 use sdlab_core::system::RunReport;
 use serde::Serialize;
 use std::io::Read;
@@ -139,14 +139,20 @@ pub fn run(args: &RunArgs) -> Result<u8, String> {
     } else {
         print_report(&report);
     }
-    Ok(if report.all_ok() { 0 } else { 1 })
+    // A check that observed nothing is not a pass: exit 1 as for a failure.
+    Ok(if report.all_judged_ok() { 0 } else { 1 })
 }
 
 fn print_report(r: &RunReport) {
     println!("{} / {} / seed {}", r.system, r.strategy, r.seed);
     println!("  {} events, {:.1} ms simulated, trace {}", r.events, r.sim_time_ms, r.trace_hash);
     for c in &r.checks {
-        println!("  [{}] {:<22} {}", if c.ok { "ok" } else { "FAIL" }, c.name, c.detail);
+        let (mark, detail) = match (c.ok, c.samples) {
+            (false, _) => ("FAIL", c.detail.clone()),
+            (true, 0) => ("----", format!("not exercised: observed nothing in this run ({})", c.detail)),
+            (true, _) => ("ok", c.detail.clone()),
+        };
+        println!("  [{mark}] {:<22} {detail}", c.name);
     }
     println!("  link: {}", r.link);
 }
@@ -155,6 +161,16 @@ pub fn explore(args: &ExploreArgs) -> Result<u8, String> {
     let spec = spec_from(Some(&args.system), None, args.strategy.as_deref(), None, &args.set)?;
     let base = sdlab_core::run::open(&spec).map_err(|e| e.to_string())?;
     let total = args.seeds;
+    // Every seed of the sweep must be one a link can carry (and `run` will accept).
+    if total == 0 {
+        return Err("--seeds must be at least 1".into());
+    }
+    if args.from.checked_add(total - 1).is_none_or(|last| last > MAX_SEED) {
+        return Err(format!(
+            "--from {} --seeds {total} leaves the seed range 0..={MAX_SEED}; choose a range inside it",
+            args.from
+        ));
+    }
     let jobs =
         args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()) as u64).clamp(1, 64);
     let done = std::sync::atomic::AtomicU64::new(0);

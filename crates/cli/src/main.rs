@@ -51,7 +51,25 @@ enum LinkOp {
     Decode { link: String },
 }
 
+/// A reader that closes the pipe (`sdlab explore … | head -1`) is saying "enough": leave
+/// quietly, as ripgrep does, instead of panicking with a backtrace. Rust ignores SIGPIPE,
+/// so the write fails with EPIPE and `println!` panics; this hook turns exactly that
+/// panic into a clean exit and leaves every other panic as it was.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg =
+            payload.downcast_ref::<String>().map(String::as_str).or_else(|| payload.downcast_ref::<&str>().copied());
+        if msg.is_some_and(|m| m.contains("Broken pipe")) {
+            std::process::exit(0);
+        }
+        default(info)
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

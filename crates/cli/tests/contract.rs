@@ -129,3 +129,60 @@ fn link_encode_and_decode_round_trip() {
     assert_eq!(back["system"], "url-shortener");
     assert_eq!(back["seed"], 9);
 }
+
+/// Hardening item 9: a reader that closes the pipe early ends the CLI quietly.
+#[test]
+fn a_closed_pipe_ends_every_subcommand_quietly() {
+    for args in [&["list"][..], &["list", "--json"], &["run", "--system", "distributed-lock", "--json"]] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sdlab"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader is gone before anything is written
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{args:?}: {:?}", out.status);
+    }
+}
+
+/// Hardening item 10: a sweep whose seeds leave the valid range is refused, not wrapped.
+#[test]
+fn explore_refuses_a_seed_range_past_the_end() {
+    for from in ["18446744073709551615", "9007199254740990"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sdlab"))
+            .args(["explore", "--system", "distributed-lock", "--from", from, "--seeds", "3"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--from {from}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("leaves the seed range"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+/// Hardening item 3: a run where everything is down grants nothing and judges nothing; it
+/// must not pass as green.
+#[test]
+fn a_run_that_judged_nothing_says_so_and_exits_non_zero() {
+    let spec = r#"{"version":1,"system":"distributed-lock","strategy":"fencing","faults":[
+        {"at_ms":0,"kind":"crash","node":"worker-0"},{"at_ms":0,"kind":"crash","node":"worker-1"},
+        {"at_ms":0,"kind":"crash","node":"worker-2"}]}"#;
+    let mut enc = std::process::Command::new(env!("CARGO_BIN_EXE_sdlab"))
+        .args(["link", "encode"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    enc.stdin.take().unwrap().write_all(spec.as_bytes()).unwrap();
+    let link = String::from_utf8(enc.wait_with_output().unwrap().stdout).unwrap();
+    let out =
+        std::process::Command::new(env!("CARGO_BIN_EXE_sdlab")).args(["run", "--link", link.trim()]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("[----] no-stale-write") && text.contains("not exercised"), "{text}");
+    assert!(!text.contains("[FAIL]"), "nothing failed, nothing was judged: {text}");
+}

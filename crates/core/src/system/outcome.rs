@@ -24,12 +24,20 @@ pub struct RunReport {
     pub stop: Stop,
     pub metrics: MetricsSummary,
     pub checks: Vec<CheckResult>,
+    /// Checks that held only because they observed nothing (0 samples): the run proves
+    /// nothing about them, and says so (every worker crashed, every link lost, …).
+    pub unexercised: Vec<String>,
     pub link: String,
 }
 
 impl RunReport {
     pub fn all_ok(&self) -> bool {
         self.checks.iter().all(|c| c.ok)
+    }
+
+    /// Every check held *and* was exercised: the verdict a user can trust as a pass.
+    pub fn all_judged_ok(&self) -> bool {
+        self.all_ok() && self.unexercised.is_empty()
     }
 }
 
@@ -51,6 +59,7 @@ pub fn run_validated(scenario: &Scenario, opts: &BuildOptions) -> Result<RunRepo
         sim_time_ms: sim.now().as_ms(),
         stop,
         metrics: sim.metrics().summary(),
+        unexercised: checks.iter().filter(|c| c.ok && c.samples == 0).map(|c| c.name.clone()).collect(),
         checks,
         link: scenario.link(),
     })

@@ -1,4 +1,5 @@
-//! The checks panel: one row per property, green or red, with its detail. A violated
+//! The checks panel: one row per property, green or red (grey when a finished run gave it
+//! nothing to observe: that is no pass), with its detail. A violated
 //! check names the event where it broke; clicking it moves the playhead there.
 
 use sdlab_core::check::CheckResult;
@@ -23,15 +24,21 @@ pub fn ChecksPanel(p: &ChecksProps) -> Html {
                 { for p.results.iter().map(|c| {
                     let def = p.defs.iter().find(|d| d.name == c.name);
                     let kind = def.map(|d| format!("{:?}", d.kind).to_lowercase()).unwrap_or_default();
-                    let state = if !c.ok { "bad" } else if p.finished { "ok" } else { "pending" };
+                    // Held only because it saw nothing: not a pass (the CLI exits 1 on it too).
+                    let idle = c.ok && p.finished && c.samples == 0;
+                    let state = if !c.ok { "bad" } else if idle { "idle" } else if p.finished { "ok" } else { "pending" };
                     html! {
                         <li class={classes!(state)} data-check={c.name.clone()} data-ok={c.ok.to_string()}>
                             <div class="check-head">
-                                <strong>{ if c.ok { "✓ " } else { "✗ " } }{ &c.name }</strong>
+                                <strong>{ if idle { "– " } else if c.ok { "✓ " } else { "✗ " } }{ &c.name }</strong>
                                 <span class="kind">{ kind }</span>
                             </div>
                             if let Some(d) = def { <p class="desc">{ d.description }</p> }
-                            <p class="detail">{ if c.ok && !p.finished && c.detail.is_empty() { "holding so far".to_string() } else { c.detail.clone() } }</p>
+                            <p class="detail">{
+                                if idle { format!("not exercised: observed nothing in this run ({})", c.detail) }
+                                else if c.ok && !p.finished && c.detail.is_empty() { "holding so far".to_string() }
+                                else { c.detail.clone() }
+                            }</p>
                             if let Some(v) = &c.violation {
                                 <button class="jump" onclick={{ let cb = p.on_jump.clone(); let at = v.at_ms; Callback::from(move |_| cb.emit(at)) }}
                                         aria-label={format!("Jump to the violation of {} at {:.1} ms", c.name, v.at_ms)}>
