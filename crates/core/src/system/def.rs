@@ -163,8 +163,18 @@ pub fn world_config(s: &Scenario, opts: &BuildOptions) -> WorldConfig {
     }
 }
 
-/// The tail every system's `build` shares: a world of `nodes` with `checks` and the
-/// scenario's faults, wrapped with the function that draws its views.
+/// The tail every system's world shares: `nodes` with `checks`, the scenario's seed,
+/// horizon and faults, and the caller's budget.
+pub fn world<A: Actor>(
+    scenario: &Scenario,
+    opts: &BuildOptions,
+    nodes: Vec<NodeSpec<A>>,
+    checks: Vec<Box<dyn Property<A::Obs>>>,
+) -> Result<World<A>, BuildError> {
+    World::new(world_config(scenario, opts), nodes, checks, scenario.faults.clone())
+}
+
+/// [`world`], wrapped with the function that draws its views: a whole `build`.
 pub fn assemble<A: Actor>(
     scenario: &Scenario,
     opts: &BuildOptions,
@@ -172,6 +182,5 @@ pub fn assemble<A: Actor>(
     checks: Vec<Box<dyn Property<A::Obs>>>,
     views: fn(&World<A>) -> Vec<View>,
 ) -> Result<Box<dyn Simulation>, BuildError> {
-    let world = World::new(world_config(scenario, opts), nodes, checks, scenario.faults.clone())?;
-    Ok(Run::boxed(world, views))
+    Ok(Run::boxed(world(scenario, opts, nodes, checks)?, views))
 }

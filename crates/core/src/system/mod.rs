@@ -13,6 +13,6 @@ pub mod outcome;
 pub mod roles;
 pub mod simulation;
 
-pub use def::{assemble, world_config, BuildFn, BuildOptions, CheckDef, StrategyDef, SystemDef};
+pub use def::{assemble, world, world_config, BuildFn, BuildOptions, CheckDef, StrategyDef, SystemDef};
 pub use outcome::{explore, hash_hex, run_validated, sweep_scenario, ExploreReport, Found, RunReport};
 pub use simulation::{topology_of, Run, Simulation};

@@ -330,8 +330,7 @@ pub fn build_world(scenario: &Scenario, opts: &BuildOptions) -> Result<World<Nod
         Box::new(checks::TokensIncrease::new(names)),
         Box::new(checks::Progress::new(quiet_from(&scenario.faults), 2 * ttl_ms + 1_500, workload_end)),
     ];
-    let cfg = crate::system::world_config(scenario, opts);
-    World::new(cfg, specs, props, scenario.faults.clone())
+    crate::system::world(scenario, opts, specs, props)
 }
 
 /// When the plan crashes each worker (by name, or all of them by the role `worker`).

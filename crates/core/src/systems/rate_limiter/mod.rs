@@ -339,8 +339,7 @@ fn world(
     let abuser = Client::new(clients, 0, false, gw_ids, s.workload.clone(), share, flood);
     specs.push(NodeSpec::new("abuser", "abuser", Node::Client(abuser)));
 
-    let wc = crate::system::world_config(s, opts);
-    World::new(wc, specs, props, s.faults.clone())
+    crate::system::world(s, opts, specs, props)
 }
 
 pub const DEF: SystemDef = SystemDef {

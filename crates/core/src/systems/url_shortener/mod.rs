@@ -198,8 +198,7 @@ pub fn build_world(s: &Scenario, opts: &BuildOptions) -> Result<World<Node>, Bui
         Box::new(checks::IdsResolve::default()),
         Box::new(checks::RedirectSlo::new(p.float("slo_ms"), &s.faults)),
     ];
-    let cfg = crate::system::world_config(s, opts);
-    World::new(cfg, specs, props, s.faults.clone())
+    crate::system::world(s, opts, specs, props)
 }
 
 pub const DEF: SystemDef = SystemDef {
