@@ -143,17 +143,11 @@ pub fn budget_verdict(events: u64) -> CheckResult {
 /// of nodes that has exchanged a message.
 pub fn topology_of<A: Actor>(world: &World<A>) -> Topology {
     let meta = world.meta();
-    let mut roles: Vec<&str> = Vec::new();
-    for m in meta {
-        if !roles.contains(&m.role) {
-            roles.push(m.role);
-        }
-    }
+    let roles: Vec<&str> = meta.iter().map(|m| m.role).collect();
+    let places = layout(&roles);
     let mut nodes = Vec::with_capacity(meta.len());
     for (i, m) in meta.iter().enumerate() {
-        let col = roles.iter().position(|r| *r == m.role).unwrap_or(0);
-        let peers: Vec<usize> = (0..meta.len()).filter(|&j| meta[j].role == m.role).collect();
-        let row = peers.iter().position(|&j| j == i).unwrap_or(0);
+        let (x, y) = places[i];
         nodes.push(TopoNode {
             id: i as u32,
             name: m.name.clone(),
@@ -161,8 +155,8 @@ pub fn topology_of<A: Actor>(world: &World<A>) -> Topology {
             status: m.status.as_str().to_string(),
             label: world.nodes()[i].describe(),
             skewed: m.clock.offset_us != 0 || m.clock.drift_ppm != 0,
-            x: (col as f32 + 0.5) / roles.len() as f32,
-            y: (row as f32 + 0.5) / peers.len() as f32,
+            x,
+            y,
         });
     }
     let n = meta.len() as u32;
@@ -184,4 +178,66 @@ pub fn topology_of<A: Actor>(world: &World<A>) -> Topology {
         }
     }
     Topology { nodes, links }
+}
+
+/// Most nodes stacked in one column before a role wraps into another: with two lines of
+/// label under each node, more than this overlap at the playground's size.
+pub const MAX_ROWS: usize = 8;
+
+/// Positions (0..1 each way) for nodes given their roles: one band per role, in order of
+/// first appearance; a role of more than [`MAX_ROWS`] nodes wraps into several columns
+/// inside its band, so 32 cache nodes read as a 4 × 8 grid rather than one smeared column.
+pub fn layout(roles: &[&str]) -> Vec<(f32, f32)> {
+    let mut order: Vec<&str> = Vec::new();
+    for r in roles {
+        if !order.contains(r) {
+            order.push(r);
+        }
+    }
+    let bands = order.len().max(1) as f32;
+    let mut seen = vec![0usize; order.len()];
+    roles
+        .iter()
+        .map(|r| {
+            let band = order.iter().position(|o| o == r).unwrap_or(0);
+            let count = roles.iter().filter(|x| *x == r).count();
+            let cols = count.div_ceil(MAX_ROWS).max(1);
+            let rows = count.div_ceil(cols);
+            let k = seen[band];
+            seen[band] += 1;
+            let (col, row) = (k / rows, k % rows);
+            let x = (band as f32 + (col as f32 + 0.5) / cols as f32) / bands;
+            let y = (row as f32 + 0.5) / rows as f32;
+            (x, y)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_role_wraps_into_columns_and_small_roles_stay_single() {
+        let mut roles = vec!["client"; 3];
+        roles.extend(vec!["cache"; 32]);
+        roles.push("db");
+        let p = layout(&roles);
+        // Three bands: clients, caches, db, left to right.
+        assert!(p[0].0 < p[3].0 && p[3].0 < p[35].0);
+        // No column holds more than MAX_ROWS nodes, and no two nodes share a place.
+        let caches = &p[3..35];
+        for (i, a) in caches.iter().enumerate() {
+            let same_column = caches.iter().filter(|b| (b.0 - a.0).abs() < 1e-6).count();
+            assert!(same_column <= MAX_ROWS, "{same_column} in one column");
+            for b in &caches[i + 1..] {
+                let (dx, dy) = ((a.0 - b.0).abs(), (a.1 - b.1).abs());
+                // Either a column apart (a quarter of the band) or a row apart (1/8 height).
+                assert!(dx > 0.05 || dy >= 1.0 / MAX_ROWS as f32 - 1e-6, "{a:?} {b:?}");
+            }
+        }
+        // A role that fits stays one centred column.
+        assert_eq!(p[0].0, p[1].0);
+        assert!((p[35].1 - 0.5).abs() < 1e-6);
+    }
 }
