@@ -82,3 +82,25 @@ async fn link_with_a_fault_on_a_ghost_node_shows_the_bad_link_box() {
     assert_eq!(raw.value(), link);
     assert!(root.query_selector("[data-testid=play-toggle]").unwrap().is_some(), "the default scenario still plays");
 }
+
+/// Hardening item 12: a seed the box cannot take shows why, inline, and changes nothing.
+#[wasm_bindgen_test]
+async fn a_bad_seed_shows_an_inline_error_and_keeps_the_scenario() {
+    let Some(def) = CATALOG.first() else { return };
+    let root = mount();
+    let props = sdlab_web::pages::system::Props { id: def.id.to_string(), link: None };
+    yew::Renderer::<sdlab_web::pages::system::SystemPage>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    let before = web_sys::window().unwrap().location().hash().unwrap();
+    for bad in ["-1", "99999999999999999999", "1.5"] {
+        let input: web_sys::HtmlInputElement =
+            root.query_selector("[data-testid=seed]").unwrap().unwrap().dyn_into().unwrap();
+        input.set_value(bad);
+        input.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+        settle().await;
+        let err = root.query_selector("[data-testid=seed-error]").unwrap().expect("an inline error");
+        assert!(err.text_content().unwrap().contains("a seed is a whole number"), "{bad}");
+        assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
+        assert_eq!(web_sys::window().unwrap().location().hash().unwrap(), before, "{bad} navigated");
+    }
+}

@@ -34,11 +34,22 @@ fn spawn(url: &str, dispatch: UseReducerDispatcher<SweepState>) -> Result<SweepW
     )
 }
 
-fn number_input(set: impl Fn(u64) + 'static, min: u64, max: u64) -> Callback<Event> {
+/// A whole-number field: a value in range is taken, anything else shows why in `error`.
+fn number_input(
+    set: impl Fn(u64) + 'static,
+    min: u64,
+    max: u64,
+    what: &'static str,
+    error: UseStateHandle<Option<String>>,
+) -> Callback<Event> {
     Callback::from(move |e: Event| {
         let input: HtmlInputElement = e.target_unchecked_into();
-        if let Ok(v) = input.value().trim().parse::<u64>() {
-            set(v.clamp(min, max));
+        match crate::play::whole_number::parse(&input.value(), min, max, what) {
+            Ok(v) => {
+                error.set(None);
+                set(v);
+            }
+            Err(e) => error.set(Some(e)),
         }
     })
 }
@@ -50,6 +61,7 @@ pub fn ExplorePanel(props: &ExploreProps) -> Html {
     let count = use_state(|| 100u64);
     let from = use_state_eq(|| props.spec.seed);
     let swarm = use_state(|| false);
+    let input_error = use_state(|| None::<String>);
 
     // After a worker dies: drop it (outside its own callback) and start a fresh one.
     {
@@ -123,20 +135,21 @@ pub fn ExplorePanel(props: &ExploreProps) -> Html {
                 <label>
                     <span>{ "Seeds to try" }</span>
                     <input type="number" min="1" max={MAX_SEEDS.to_string()} value={count.to_string()}
-                        onchange={number_input({ let c = count.clone(); move |v| c.set(v) }, 1, MAX_SEEDS)} disabled={s.running} data-testid="explore-count" />
+                        onchange={number_input({ let c = count.clone(); move |v| c.set(v) }, 1, MAX_SEEDS, "the number of seeds", input_error.clone())} disabled={s.running} data-testid="explore-count" />
                 </label>
                 <label>
                     <span>{ "First seed" }</span>
                     <input type="number" min="0" max={MAX_SEED.to_string()} value={from.to_string()}
-                        onchange={number_input({ let f = from.clone(); move |v| f.set(v) }, 0, MAX_SEED)} disabled={s.running} data-testid="explore-from" />
+                        onchange={number_input({ let f = from.clone(); move |v| f.set(v) }, 0, MAX_SEED, "the first seed", input_error.clone())} disabled={s.running} data-testid="explore-from" />
                 </label>
                 <label class="explore-swarm">
                     <input type="checkbox" checked={*swarm} onchange={ontoggle} disabled={s.running} data-testid="explore-swarm" />
                     <span>{ "Swarm: each seed also draws its own faults" }</span>
                 </label>
-                <button class="primary" onclick={onfind} disabled={s.running} data-testid="explore-find">{ "Find a failing seed" }</button>
+                <button class="primary" onclick={onfind} disabled={s.running || input_error.is_some()} data-testid="explore-find">{ "Find a failing seed" }</button>
                 <button onclick={oncancel} disabled={!s.running} data-testid="explore-cancel">{ "Cancel" }</button>
             </div>
+            if let Some(e) = &*input_error { <p class="param-error" role="alert" data-testid="explore-input-error">{ e }</p> }
             if s.running || s.total > 0 {
                 <progress class="explore-progress" max={s.total.max(1).to_string()} value={s.done.to_string()}
                     aria-label="Sweep progress" aria-valuetext={progress_text.clone()} data-testid="explore-progress" />

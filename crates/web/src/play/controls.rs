@@ -1,6 +1,7 @@
 //! Transport controls: play/pause, step, reset, speed (0.1×–1000×), seed, strategy, and
 //! the share button. Every control has an accessible name and a stable `data-testid`.
 
+use super::whole_number;
 use sdlab_core::system::StrategyDef;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -43,13 +44,20 @@ pub fn Controls(p: &ControlsProps) -> Html {
         let input: HtmlInputElement = e.target_unchecked_into();
         input.value().parse::<usize>().unwrap_or(3)
     });
-    let on_seed = p.on_seed.clone();
-    let seed = Callback::from(move |e: Event| {
-        let input: HtmlInputElement = e.target_unchecked_into();
-        if let Ok(v) = input.value().trim().parse::<u64>() {
-            on_seed.emit(v.min(sdlab_core::scenario::MAX_SEED));
-        }
-    });
+    let seed_error = use_state(|| None::<String>);
+    let seed = {
+        let (on_seed, seed_error) = (p.on_seed.clone(), seed_error.clone());
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            match whole_number::parse(&input.value(), 0, sdlab_core::scenario::MAX_SEED, "a seed") {
+                Ok(v) => {
+                    seed_error.set(None);
+                    on_seed.emit(v);
+                }
+                Err(e) => seed_error.set(Some(e)),
+            }
+        })
+    };
     let strategy = p.on_strategy.reform(|e: Event| {
         let select: HtmlSelectElement = e.target_unchecked_into();
         select.value()
@@ -77,8 +85,10 @@ pub fn Controls(p: &ControlsProps) -> Html {
             </label>
             <label class="seed">
                 <span>{ "Seed" }</span>
-                <input type="number" min="0" value={p.seed.to_string()} onchange={seed} data-testid="seed" aria-label="Seed" />
+                <input type="number" min="0" value={p.seed.to_string()} onchange={seed} data-testid="seed" aria-label="Seed"
+                       aria-invalid={seed_error.is_some().to_string()} />
             </label>
+            if let Some(e) = &*seed_error { <p class="param-error" role="alert" data-testid="seed-error">{ e }</p> }
             <label class="strategy">
                 <span>{ "Strategy" }</span>
                 <select onchange={strategy} data-testid="strategy" aria-label="Strategy">

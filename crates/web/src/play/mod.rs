@@ -12,3 +12,4 @@ pub mod live;
 pub mod params_form;
 pub mod player;
 pub mod topology;
+pub mod whole_number;
