@@ -19,6 +19,8 @@ use yew::prelude::*;
 
 /// Most kernel events one animation frame may run: keeps every frame short at any speed.
 pub const FRAME_EVENT_BUDGET: u64 = 30_000;
+/// Milliseconds of each animation frame the simulation may use.
+pub const FRAME_SIM_MS: f64 = 8.0;
 /// How often the DOM parts (topology, checks, log) redraw while playing.
 const RENDER_EVERY_MS: f64 = 200.0;
 /// Most messages drawn on the canvas.
@@ -167,7 +169,14 @@ fn tick(l: Rc<Loop>, ts: f64) {
         let dt = live.last_frame.map_or(0.0, |t| (ts - t).clamp(0.0, 100.0));
         live.last_frame = Some(ts);
         if live.playing {
-            let (_, capped) = live.player.advance(SimDuration::from_ms_f64(dt * live.speed()), FRAME_EVENT_BUDGET);
+            // Budget the frame by measured time (a few ms of simulation, the rest for
+            // drawing), with the event cap as a backstop: expensive events mean fewer of
+            // them per frame, never a dropped frame.
+            let perf = gloo::utils::window().performance();
+            let t0 = perf.as_ref().map_or(0.0, |p| p.now());
+            let out_of_time = || perf.as_ref().is_some_and(|p| p.now() - t0 > FRAME_SIM_MS);
+            let step = SimDuration::from_ms_f64(dt * live.speed());
+            let (_, capped) = live.player.advance_until(step, FRAME_EVENT_BUDGET, out_of_time);
             live.capped = capped;
             if live.player.finished() {
                 live.playing = false;

@@ -19,6 +19,9 @@ pub const KEEP_TRACE: usize = 600;
 /// Most snapshots kept for seeking.
 pub const MAX_SNAPSHOTS: usize = 48;
 
+/// Events run between two looks at the clock in [`Player::advance_until`].
+pub const CHUNK: u64 = 500;
+
 pub struct Player {
     scenario: Scenario,
     sim: Box<dyn Simulation>,
@@ -59,16 +62,33 @@ impl Player {
     /// handling at most `max_events` events. Returns how many events ran and whether the
     /// budget cut the advance short.
     pub fn advance(&mut self, dt: SimDuration, max_events: u64) -> (u64, bool) {
+        self.advance_until(dt, max_events, || false)
+    }
+
+    /// [`advance`](Self::advance), also stopping as soon as `out_of_time` says so. It is
+    /// asked after every [`CHUNK`] events, so the page can budget a frame by measured
+    /// time: a scenario whose events are expensive runs fewer of them per frame instead
+    /// of dropping frames.
+    pub fn advance_until(
+        &mut self,
+        dt: SimDuration,
+        max_events: u64,
+        mut out_of_time: impl FnMut() -> bool,
+    ) -> (u64, bool) {
         let target = SimTime((self.sim.now() + dt).micros() / 1_000 * 1_000);
         let start = self.sim.events();
         let cap = start.saturating_add(max_events);
         let mut capped = false;
+        let mut next_look = start.saturating_add(CHUNK);
         while self.sim.now() < target && self.sim.stopped().is_none() {
             let next_snap = self.next_snapshot_time();
-            match self.sim.run_until_capped(target.min(next_snap), cap) {
+            match self.sim.run_until_capped(target.min(next_snap), next_look.min(cap)) {
                 None => {
-                    capped = true;
-                    break;
+                    if self.sim.events() >= cap || out_of_time() {
+                        capped = true;
+                        break;
+                    }
+                    next_look = next_look.saturating_add(CHUNK);
                 }
                 Some(_) => {
                     if self.sim.now() >= next_snap {
@@ -242,6 +262,30 @@ mod tests {
         let mut p = player("distributed-cache");
         let (ran, capped) = p.advance(SimDuration::from_secs(60), 1_000);
         assert!(ran <= 1_000 && capped, "{ran}");
+    }
+
+    /// Hardening item 5: the frame stops when its time is up, a chunk at a time, and
+    /// resumes next frame exactly where it left off (same run as one long advance).
+    #[test]
+    fn a_frame_stops_when_its_time_is_up_and_the_run_is_unchanged() {
+        let mut p = player("distributed-cache");
+        let mut looks = 0;
+        let (ran, capped) = p.advance_until(SimDuration::from_secs(60), u64::MAX, || {
+            looks += 1;
+            looks >= 3
+        });
+        assert!(capped && ran <= 3 * CHUNK && ran > 0, "{ran}");
+        let mut frames = 1;
+        while !p.finished() {
+            p.advance_until(SimDuration::from_secs(60), u64::MAX, || true);
+            frames += 1;
+        }
+        let mut straight = player("distributed-cache");
+        while !straight.finished() {
+            straight.advance(SimDuration::from_secs(60), u64::MAX);
+        }
+        assert!(frames > 10, "{frames}");
+        assert_eq!(p.sim().trace_hash(), straight.sim().trace_hash());
     }
 
     #[test]
