@@ -8,6 +8,15 @@ use sdlab_core::system::RunReport;
 use serde::Serialize;
 use std::io::Read;
 
+/// A seed as typed: a whole number a link can carry, or a message that says so.
+fn parse_seed(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|s| *s <= MAX_SEED)
+        .ok_or_else(|| format!("{text:?} is not a seed: seeds are whole numbers from 0 to {MAX_SEED}"))
+}
+
 #[derive(Args)]
 pub struct RunArgs {
     /// System id (see `sdlab list`).
@@ -15,7 +24,7 @@ pub struct RunArgs {
     system: Option<String>,
     #[arg(long)]
     strategy: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_seed)]
     seed: Option<u64>,
     /// Parameter override, repeatable: --set key=value.
     #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -37,7 +46,7 @@ pub struct ExploreArgs {
     #[arg(long)]
     seeds: u64,
     /// First seed of the sweep.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = parse_seed)]
     from: u64,
     /// Each seed also draws its own fault mix (swarm testing).
     #[arg(long)]

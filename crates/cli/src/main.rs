@@ -68,14 +68,27 @@ fn quiet_on_broken_pipe() {
     }));
 }
 
+/// clap's multi-line usage error as one line: the reason, without the usage block.
+fn one_line(text: &str) -> String {
+    let reason = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("bad arguments");
+    let reason = reason.strip_prefix("error: ").unwrap_or(reason);
+    let tip = text.lines().map(str::trim).find(|l| l.starts_with("tip: ")).map(|t| format!(" ({t})"));
+    format!("{reason}{}; see `sdlab --help`", tip.unwrap_or_default())
+}
+
 fn main() -> ExitCode {
     quiet_on_broken_pipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+        // Help and --version print as clap writes them; a usage error is one line, as the
+        // contract promises for every bad input.
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("sdlab: {}", one_line(&e.to_string()));
+            return ExitCode::from(2);
         }
     };
     let result = match cli.command {

@@ -158,7 +158,7 @@ fn explore_refuses_a_seed_range_past_the_end() {
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "--from {from}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("leaves the seed range"), "{err}");
+        assert!(err.contains("leaves the seed range") || err.contains("is not a seed"), "{err}");
         assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
@@ -185,4 +185,21 @@ fn a_run_that_judged_nothing_says_so_and_exits_non_zero() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("[----] no-stale-write") && text.contains("not exercised"), "{text}");
     assert!(!text.contains("[FAIL]"), "nothing failed, nothing was judged: {text}");
+}
+
+/// Hardening item 11: usage errors are one line, and a negative seed is named as such.
+#[test]
+fn usage_errors_are_one_line_and_say_what_is_wrong() {
+    for (args, want) in [
+        (&["run", "--system", "distributed-lock", "--seed", "-1"][..], "is not a seed"),
+        (&["run", "--sytem", "x"][..], "--system"),
+        (&["run", "--system", "url-shortener", "--set", "id_space=18446744073709551615"][..], "out of range"),
+        (&["run", "--system", "distributed-lock", "--set", "durable_counter=maybe"][..], "true or false"),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sdlab")).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
 }

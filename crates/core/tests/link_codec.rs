@@ -221,3 +221,14 @@ fn encoding_refuses_what_decoding_refuses() {
     let small = ScenarioSpec::for_system("distributed-lock");
     assert_eq!(link::decode(&link::try_encode(&small).unwrap()).unwrap(), small);
 }
+
+/// Hardening item 11: a fault after the run's end is refused, not dropped silently.
+#[test]
+fn a_fault_after_the_end_of_the_run_is_refused() {
+    let spec = link::parse_json(
+        r#"{"version":1,"system":"distributed-lock","faults":[{"at_ms":500000,"kind":"crash","node":"worker-0"}]}"#,
+    )
+    .unwrap();
+    let e = sdlab_core::run::open(&spec).unwrap_err().to_string();
+    assert!(e.contains("after the run ends (11000 ms)"), "{e}");
+}

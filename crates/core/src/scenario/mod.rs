@@ -88,6 +88,14 @@ impl Scenario {
         let workload = spec.workload.clone().unwrap_or_else(|| (def.default_workload)(&params));
         workload.validate().map_err(ScenarioError::Invalid)?;
         validate_faults(&spec.faults)?;
+        let end_ms = workload.duration_ms + def.drain_ms;
+        if let Some(f) = spec.faults.iter().find(|f| f.at_ms > end_ms) {
+            return Err(ScenarioError::Invalid(format!(
+                "fault `{}` at {} ms is after the run ends ({end_ms} ms), so it would never happen",
+                f.fault.describe(),
+                f.at_ms
+            )));
+        }
         if let Some(p) = spec.playhead_ms {
             if p > MAX_DURATION_MS * 2 {
                 return Err(ScenarioError::Invalid(format!("playhead_ms {p} is past any run's end")));

@@ -115,7 +115,7 @@ impl ParamSpec {
                 if x.is_finite() && *x >= min && *x <= max {
                     Ok(v.clone())
                 } else {
-                    Err(format!("parameter `{key}` = {x} is out of range {min}..={max}{unit}"))
+                    Err(format!("parameter `{key}` = {} is out of range {min}..={max}{unit}", show(*x)))
                 }
             }
             (ParamKind::Bool { .. }, ParamValue::Bool(_)) => Ok(v.clone()),
@@ -133,10 +133,18 @@ impl ParamSpec {
     /// Parses a command-line value (`--set key=value`) for this spec.
     pub fn parse(&self, text: &str) -> Result<ParamValue, String> {
         let v = match self.kind {
-            ParamKind::Int { .. } => text
-                .parse::<i64>()
-                .map(ParamValue::Int)
-                .map_err(|_| format!("parameter `{}` expects an integer, got {text:?}", self.key))?,
+            ParamKind::Int { min, max, .. } => match text.trim().parse::<i64>() {
+                Ok(i) => ParamValue::Int(i),
+                // Digits too many for any integer are out of range, not "not an integer".
+                Err(_) if is_integer(text) => {
+                    return Err(format!(
+                        "parameter `{}` = {text} is out of range {min}..={max}{}",
+                        self.key,
+                        unit_suffix(self.unit)
+                    ))
+                }
+                Err(_) => return Err(format!("parameter `{}` expects an integer, got {text:?}", self.key)),
+            },
             ParamKind::Float { .. } => text
                 .parse::<f64>()
                 .map(ParamValue::Float)
@@ -144,11 +152,39 @@ impl ParamSpec {
             ParamKind::Bool { .. } => match text {
                 "true" | "1" | "yes" | "on" => ParamValue::Bool(true),
                 "false" | "0" | "no" | "off" => ParamValue::Bool(false),
-                _ => return Err(format!("parameter `{}` expects true or false, got {text:?}", self.key)),
+                _ => {
+                    return Err(format!(
+                        "parameter `{}` expects true or false (also 1/0, yes/no, on/off), got {text:?}",
+                        self.key
+                    ))
+                }
             },
             ParamKind::Choice { .. } => ParamValue::Text(text.to_string()),
         };
         self.check(&v)
+    }
+}
+
+fn is_integer(text: &str) -> bool {
+    let t = text.trim();
+    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn unit_suffix(unit: &str) -> String {
+    if unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {unit}")
+    }
+}
+
+/// A number as a message shows it: short even when huge (1e308, not 309 digits).
+fn show(x: f64) -> String {
+    if x.is_finite() && (x.abs() >= 1e15 || (x != 0.0 && x.abs() < 1e-6)) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
     }
 }
 
