@@ -103,8 +103,8 @@ impl Claim {
     pub fn describe(&self) -> String {
         match self {
             Claim::AllHold => "every check holds".into(),
-            Claim::Fails(v) => format!("{} fails", v.join(", ")),
-            Claim::Holds(v) => format!("{} holds", v.join(", ")),
+            Claim::Fails(v) => format!("{} {}", v.join(" and "), if v.len() == 1 { "fails" } else { "fail" }),
+            Claim::Holds(v) => format!("{} {}", v.join(" and "), if v.len() == 1 { "holds" } else { "hold" }),
         }
     }
 }

@@ -46,6 +46,8 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
     let t = &props.topology;
     let r = radius(t.nodes.len());
     let show_labels = t.nodes.len() <= 40;
+    // Past 16 nodes a large role wraps into side-by-side columns (see core's `layout`).
+    let label_chars = if t.nodes.len() > 16 { 14 } else { 22 };
     let position = |id: u32| t.nodes.get(id as usize).map(|n| pos(n.x, n.y)).unwrap_or((0.0, 0.0));
     let links = t.links.iter().map(|l| {
         let (x1, y1) = position(l.from);
@@ -93,7 +95,7 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
                 }
                 if show_labels {
                     <text class="name" x={x.to_string()} y={(y + r + 13.0).to_string()}>{ &n.name }</text>
-                    <text class="state" x={x.to_string()} y={(y + r + 26.0).to_string()}>{ short(&n.label) }</text>
+                    <text class="state" x={x.to_string()} y={(y + r + 26.0).to_string()}>{ short(&n.label, label_chars) }</text>
                 }
             </g>
         }
@@ -109,9 +111,10 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
     }
 }
 
-fn short(s: &str) -> String {
-    if s.chars().count() > 22 {
-        let mut out: String = s.chars().take(21).collect();
+/// A node's state line, cut to fit beside its neighbours (the full text is in its title).
+fn short(s: &str, max: usize) -> String {
+    if s.chars().count() > max {
+        let mut out: String = s.chars().take(max - 1).collect();
         out.push('…');
         out
     } else {
