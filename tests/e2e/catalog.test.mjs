@@ -88,7 +88,7 @@ test("in-bounds parameters keep the page: two workers get their own default paus
   await page.waitForSelector('[data-testid="play-toggle"]');
   await page.fill('input[data-param="workers"]', "2");
   await page.dispatchEvent('input[data-param="workers"]', "change");
-  await page.waitForFunction(() => location.hash.includes("?v1."));
+  await page.waitForFunction(() => location.hash.includes("?v2."));
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="topology"] [data-node]').length > 0);
   assert.equal(await page.$('[data-testid="link-error"]'), null, "no bad-link box");
   assert.equal(await page.$('[data-testid="not-found"]'), null, "no full-page error");

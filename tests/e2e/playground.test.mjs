@@ -200,7 +200,7 @@ test("the explainer's contents scroll to their section without leaving the page"
   await links[links.length - 1].click();
   await page.waitForFunction(() => window.scrollY > 500);
   assert.equal(page.url(), url);
-  assert.ok(await page.$('a[href^="#/s/distributed-lock?v1."]'), "a Show me link is on the page");
+  assert.ok(await page.$('a[href^="#/s/distributed-lock?v2."]'), "a Show me link is on the page");
   assert.deepEqual(problems, []);
   await page.close();
 });
