@@ -49,7 +49,7 @@ test("a fault click changes what is drawn, and a copied link replays the same ru
   const url = await page.inputValue('[data-testid="share-url"]');
   const hash = await page.textContent('[data-testid="trace-hash"]');
   const time = await simTime(page);
-  assert.match(url, /#\/s\/distributed-cache\?v1\./);
+  assert.match(url, /#\/s\/distributed-cache\?v2\./);
   const ctx = await browser.newContext();
   const fresh = await ctx.newPage();
   const freshProblems = [];
@@ -100,7 +100,7 @@ test("the new-user story: play, crash a node, naive goes red, robust stays green
   assert.equal(await fresh.textContent('[data-testid="trace-hash"]'), robustHash);
   assert.equal(await fresh.$$eval('[data-check][data-ok="false"]', (els) => els.length), 0);
   await other.close();
-  assert.match(naiveUrl, /modulo|v1\./);
+  assert.match(naiveUrl, /modulo|v2\./);
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -134,7 +134,7 @@ test("find a failing seed runs in a Web Worker and its hit opens as a link", asy
   await page.click('[data-testid="explore-find"]');
   await page.waitForSelector('[data-testid="explore-hit"] a', { timeout: 30_000 });
   const href = await page.getAttribute('[data-testid="explore-hit"] a', "href");
-  assert.match(href, /^#\/s\/url-shortener\?v1\./);
+  assert.match(href, /^#\/s\/url-shortener\?v2\./);
   await screenshot(page, "explore-hit");
   // A robust strategy: start a long sweep, then cancel it; the page stays responsive.
   await page.selectOption('[data-testid="strategy"]', "counter");
