@@ -203,3 +203,26 @@ fn usage_errors_are_one_line_and_say_what_is_wrong() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
 }
+
+/// Hardening item 1: `--set` redraws the default faults for the new parameters — two
+/// workers get pauses on their own nodes, as long as `gc_pause_ms` says.
+#[test]
+fn default_faults_follow_the_parameters_set() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sdlab"))
+        .args(["run", "--system", "distributed-lock", "--set", "workers=2", "--set", "gc_pause_ms=5000", "--json"])
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let spec = sdlab_core::scenario::link::decode(v["link"].as_str().unwrap()).unwrap();
+    assert!(!spec.faults.is_empty());
+    for f in &spec.faults {
+        match &f.fault {
+            sdlab_core::sim::fault::Fault::Pause { node, for_ms } => {
+                assert!(node == "worker-0" || node == "worker-1", "{node}");
+                assert_eq!(*for_ms, 5_000);
+            }
+            other => panic!("unexpected default fault {other:?}"),
+        }
+    }
+}
