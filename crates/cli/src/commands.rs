@@ -227,7 +227,8 @@ pub fn explore(args: &ExploreArgs) -> Result<u8, String> {
 pub fn link_encode() -> Result<u8, String> {
     let mut text = String::new();
     std::io::stdin().read_to_string(&mut text).map_err(|e| format!("reading stdin: {e}"))?;
-    let spec = link::parse_json(&text).map_err(|e| e.to_string())?;
+    // The input is a scenario, not yet a link: say so in the messages.
+    let spec = link::parse_json(&text).map_err(|e| e.to_string().replace("the link's scenario", "the scenario"))?;
     sdlab_core::run::open(&spec).map_err(|e| e.to_string())?;
     // Refuse what `link decode` and the page would refuse, in the same words.
     println!("{}", link::try_encode(&spec).map_err(|e| e.to_string())?);
@@ -244,8 +245,17 @@ pub fn link_decode(text: &str) -> Result<u8, String> {
 /// Times the pingpong world natively: best of `repeat` runs, as JSON.
 #[allow(clippy::disallowed_types, clippy::disallowed_methods)] // a benchmark measures wall time
 pub fn bench(nodes: u32, window: u32, horizon_ms: u64, repeat: u32) -> Result<u8, String> {
-    if !(2..=512).contains(&nodes) || !(1..=64).contains(&window) || horizon_ms > 10_000 {
-        return Err("bench: nodes 2..=512, window 1..=64, horizon-ms at most 10000".into());
+    let bad = if !(2..=512).contains(&nodes) {
+        Some(format!("--nodes {nodes} is out of range 2..=512"))
+    } else if !(1..=64).contains(&window) {
+        Some(format!("--window {window} is out of range 1..=64"))
+    } else if horizon_ms > 10_000 {
+        Some(format!("--horizon-ms {horizon_ms} is out of range 0..=10000"))
+    } else {
+        None
+    };
+    if let Some(why) = bad {
+        return Err(format!("bench: {why}"));
     }
     let mut best = f64::MAX;
     let mut events = 0;

@@ -226,3 +226,24 @@ fn default_faults_follow_the_parameters_set() {
         }
     }
 }
+
+/// Hardening item 11: a bench range error names its flag; `link encode` speaks of the
+/// scenario it was given, not of a link.
+#[test]
+fn bench_and_encode_errors_name_what_is_wrong() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sdlab")).args(["bench", "--nodes", "1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--nodes 1 is out of range"));
+    let mut enc = std::process::Command::new(env!("CARGO_BIN_EXE_sdlab"))
+        .args(["link", "encode"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    enc.stdin.take().unwrap().write_all(b"{\"version\":1,\"system\":3}").unwrap();
+    let out = enc.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the scenario is not valid") && !err.contains("link"), "{err}");
+}
