@@ -108,14 +108,20 @@ test("the new-user story: play, crash a node, naive goes red, robust stays green
 test("keyboard shortcuts: Space, arrows, + and −, ?", async () => {
   const { page, problems } = await openPage(browser, `${server.url}#/s/rate-limiter`);
   await page.waitForSelector('[data-testid="play-toggle"]');
+  // Yew renders asynchronously, and a playing page is busy: wait for each change to show.
   await page.keyboard.press("Space");
-  assert.equal(await page.getAttribute('[data-testid="play-toggle"]', "aria-pressed"), "true");
+  await page.waitForSelector('[data-testid="play-toggle"][aria-pressed="true"]', { timeout: 5_000 });
   await page.waitForTimeout(300);
   await page.keyboard.press("Space");
-  assert.equal(await page.getAttribute('[data-testid="play-toggle"]', "aria-pressed"), "false");
+  await page.waitForSelector('[data-testid="play-toggle"][aria-pressed="false"]', { timeout: 5_000 });
+  await page.waitForTimeout(300);
   const before = parseInt(await page.textContent('[data-testid="events"]'), 10);
   await page.keyboard.press("ArrowRight");
-  assert.equal(parseInt(await page.textContent('[data-testid="events"]'), 10), before + 1);
+  await page.waitForFunction(
+    (b) => parseInt(document.querySelector('[data-testid="events"]').textContent, 10) === b + 1,
+    before,
+    { timeout: 5_000 },
+  );
   const speed = await page.textContent('[data-testid="speed-value"]');
   await page.keyboard.press("+");
   assert.notEqual(await page.textContent('[data-testid="speed-value"]'), speed);
