@@ -90,7 +90,7 @@ pub fn EventLog(p: &LogProps) -> Html {
     html! {
         <section class="event-log" aria-labelledby="log-h">
             <h2 id="log-h">{ "Event log" }<span class="count">{ format!(" (last {total})") }</span></h2>
-            <div class="log-body" ref={body} {onscroll} tabindex="0" aria-label="Recent events, oldest first">
+            <div class="log-body" ref={body} {onscroll} tabindex="0" role="region" aria-label="Recent events, oldest first">
                 <svg class="spacer" width="1" height={height.to_string()} aria-hidden="true"></svg>
                 <ol class="rows" ref={rows_ref} start={(first + 1).to_string()}>
                     { for rows }
