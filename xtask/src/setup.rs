@@ -1,7 +1,7 @@
 //! Installs what the build and the tests need, skipping anything already at the pinned
 //! version: the wasm32 target, wasm-bindgen-cli, trunk, wasm-pack (crates.io), Chromium and
 //! ChromeDriver (Debian, when running as root), and the npm tools (binaryen's wasm-opt,
-//! playwright-core) from package-lock.json.
+//! playwright-core, axe-core for the accessibility gate) from package-lock.json.
 
 use crate::sh::{self, cmd, run, version_of};
 use crate::toolchain::*;
@@ -50,7 +50,9 @@ fn browser() -> Result<(), String> {
 
 fn npm_tools() -> Result<(), String> {
     let root = sh::root();
-    let ready = root.join("node_modules/.bin/wasm-opt").exists() && root.join("node_modules/playwright-core").exists();
+    let ready = ["node_modules/.bin/wasm-opt", "node_modules/playwright-core", "node_modules/axe-core"]
+        .iter()
+        .all(|p| root.join(p).exists());
     if ready {
         return Ok(());
     }
