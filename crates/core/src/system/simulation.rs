@@ -195,12 +195,13 @@ pub fn layout(roles: &[&str]) -> Vec<(f32, f32)> {
         }
     }
     let bands = order.len().max(1) as f32;
+    let counts: Vec<usize> = order.iter().map(|o| roles.iter().filter(|r| *r == o).count()).collect();
     let mut seen = vec![0usize; order.len()];
     roles
         .iter()
         .map(|r| {
             let band = order.iter().position(|o| o == r).unwrap_or(0);
-            let count = roles.iter().filter(|x| *x == r).count();
+            let count = counts[band];
             let cols = count.div_ceil(MAX_ROWS).max(1);
             let rows = count.div_ceil(cols);
             let k = seen[band];
