@@ -3,7 +3,8 @@
 //! fits CI's time with the whole catalog: `SDLAB_SEED_BUDGET` seeds (default
 //! [`DEFAULT_BUDGET`]) are shared out over every (robust strategy, plain|swarm) pair, at
 //! least [`MIN_SEEDS`] and at most [`FULL_SEEDS`] each; `SDLAB_SWEEP_SEEDS=N` sets N per
-//! pair outright (`cargo xtask test --full` sets 200). Run in release by the sweeps tier.
+//! pair outright (`cargo xtask test --full` sets 200); `SDLAB_SWEEP_SYSTEM=<id>` sweeps one
+//! system only (for its author). Run in release by the sweeps tier.
 
 use super::rules::scenario;
 use sdlab_core::catalog::CATALOG;
@@ -32,12 +33,14 @@ pub fn seeds_per_pair(pairs: u64) -> u64 {
 #[ignore = "seed sweeps: run in release by `cargo xtask test` (tier sweeps)"]
 fn robust_strategies_pass_every_seed_plain_and_with_swarm_faults() {
     let mut jobs: Vec<(&'static SystemDef, &'static StrategyDef, bool)> = Vec::new();
-    for def in CATALOG {
+    let only = std::env::var("SDLAB_SWEEP_SYSTEM").ok();
+    for def in CATALOG.iter().filter(|d| only.as_deref().is_none_or(|id| id == d.id)) {
         for st in def.strategies.iter().filter(|s| s.robust) {
             jobs.push((def, st, false));
             jobs.push((def, st, true));
         }
     }
+    assert!(!jobs.is_empty(), "SDLAB_SWEEP_SYSTEM={only:?} names no system with a robust strategy");
     let seeds = seeds_per_pair(jobs.len() as u64);
     eprintln!(
         "sweeps: {} robust (strategy, mode) pairs × {seeds} seeds = {} runs",
