@@ -156,14 +156,19 @@ fn every_error_reads_well() {
     assert!(e.starts_with("unknown system \"no-such-system\"; known systems:"), "{e}");
 }
 
+/// Hardening item 11: the spec has carried `version` since the first commit, so a spec
+/// without it, or with 0, was never written by sdlab; it is refused with a reason that says
+/// what to write, not silently taken for the current version.
 #[test]
-fn old_versionless_specs_still_open() {
-    let l = format!(
-        "v1.{}",
-        URL_SAFE_NO_PAD.encode(miniz_oxide::deflate::compress_to_vec(b"{\"system\":\"x\",\"seed\":4}", 6))
-    );
-    let spec = link::decode(&l).unwrap();
-    assert_eq!((spec.version, spec.seed), (1, 4));
+fn versionless_and_version_zero_specs_are_refused_with_a_reason() {
+    let raw = |json: &[u8]| format!("v1.{}", URL_SAFE_NO_PAD.encode(miniz_oxide::deflate::compress_to_vec(json, 6)));
+    let e = link::decode(&raw(b"{\"system\":\"x\",\"seed\":4}")).unwrap_err().to_string();
+    assert_eq!(e, "the scenario has no \"version\" field; sdlab scenarios start with \"version\": 1");
+    for bad in [&b"{\"version\":0,\"system\":\"x\"}"[..], b"{\"version\":-1,\"system\":\"x\"}", b"{\"version\":1.5,\"system\":\"x\"}"] {
+        let e = link::decode(&raw(bad)).unwrap_err().to_string();
+        assert!(e.starts_with("the scenario's \"version\" must be a whole number from 1 to 1"), "{e}");
+    }
+    assert_eq!(link::decode(&raw(b"{\"version\":1,\"system\":\"x\",\"seed\":4}")).unwrap().seed, 4);
 }
 
 #[test]

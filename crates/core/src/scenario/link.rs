@@ -38,6 +38,8 @@ pub enum LinkError {
     NotUtf8,
     NotJson { line: usize, column: usize, reason: String },
     TooNew { version: u32 },
+    NoVersion,
+    BadVersion,
     Checksum,
 }
 
@@ -65,6 +67,14 @@ impl fmt::Display for LinkError {
             LinkError::Checksum => {
                 write!(f, "the link is damaged: its checksum does not match (was a character changed, added or cut?)")
             }
+            LinkError::NoVersion => write!(
+                f,
+                "the scenario has no \"version\" field; sdlab scenarios start with \"version\": {SPEC_VERSION}"
+            ),
+            LinkError::BadVersion => write!(
+                f,
+                "the scenario's \"version\" must be a whole number from 1 to {SPEC_VERSION}; sdlab has never written version 0"
+            ),
             LinkError::TooNew { version } => write!(
                 f,
                 "the scenario has version {version}, newer than this sdlab understands ({SPEC_VERSION}); update sdlab to open it"
@@ -149,28 +159,25 @@ pub fn decode(link: &str) -> Result<ScenarioSpec, LinkError> {
     parse_json(&text)
 }
 
-/// Parses a scenario from JSON (an imported file or a decoded link), migrating old
-/// versions.
+/// Parses a scenario from JSON (an imported file or a decoded link). Every spec sdlab ever
+/// wrote carries `"version"` from 1 up; one without it, or with 0, was written by hand or
+/// by something else, and is refused with a reason rather than guessed at. When a version 2
+/// of the spec exists, its migration from 1 goes here.
 pub fn parse_json(text: &str) -> Result<ScenarioSpec, LinkError> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(json_error)?;
-    let version = value.get("version").and_then(serde_json::Value::as_u64).unwrap_or(0);
-    if version > u64::from(SPEC_VERSION) {
-        return Err(LinkError::TooNew { version: version.min(u64::from(u32::MAX)) as u32 });
-    }
-    let value = migrate(value);
-    serde_json::from_value(value).map_err(json_error)
-}
-
-/// Brings an older spec up to [`SPEC_VERSION`]. Version 0 (no `version` field) only
-/// lacked the field.
-fn migrate(mut value: serde_json::Value) -> serde_json::Value {
-    if let Some(obj) = value.as_object_mut() {
-        obj.entry("version").or_insert(serde_json::Value::from(SPEC_VERSION));
-        if obj.get("version").and_then(serde_json::Value::as_u64) == Some(0) {
-            obj.insert("version".into(), serde_json::Value::from(SPEC_VERSION));
+    if let Some(obj) = value.as_object() {
+        match obj.get("version") {
+            None => return Err(LinkError::NoVersion),
+            Some(v) => match v.as_u64() {
+                Some(0) | None => return Err(LinkError::BadVersion),
+                Some(n) if n > u64::from(SPEC_VERSION) => {
+                    return Err(LinkError::TooNew { version: n.min(u64::from(u32::MAX)) as u32 })
+                }
+                Some(_) => {}
+            },
         }
     }
-    value
+    serde_json::from_value(value).map_err(json_error)
 }
 
 fn json_error(e: serde_json::Error) -> LinkError {
