@@ -4,7 +4,8 @@
 //! 2. native — `cargo test --workspace`: unit, property, golden-trace and CLI tests.
 //! 3. sweeps — the conformance suite's seed sweeps in release: each robust strategy passes
 //!    its share of a total seed budget (`SDLAB_SEED_BUDGET`), plain and with swarm fault
-//!    mixes; `--full` runs 200 + 200 per robust strategy.
+//!    mixes; `--full` runs 200 + 200 per robust strategy. The heaviest scenario the bounds
+//!    allow stays under 256 MB of heap (`tests/memory.rs`, measured by a counting allocator).
 //! 4. browser — `wasm-pack test --headless --chrome` for core (the golden hashes, the
 //!    same constants as natively) and web (component tests).
 //! 5. e2e — builds the site with trunk and drives it in Chromium with playwright-core.
@@ -55,7 +56,10 @@ fn lint() -> Result<(), String> {
 /// passes its share of the seed budget plain and with swarm faults (`--full`: 200 each).
 /// Naive strategies being caught is a quick rule of the same suite, run in the native tier.
 fn sweeps(full: bool) -> Result<(), String> {
-    let mut c = cmd("cargo", &["test", "--release", "-p", "sdlab-core", "--test", "conformance", "--", "--ignored"]);
+    let mut c = cmd(
+        "cargo",
+        &["test", "--release", "-p", "sdlab-core", "--test", "conformance", "--test", "memory", "--", "--ignored"],
+    );
     if full {
         c.env("SDLAB_SWEEP_SEEDS", "200");
     }

@@ -164,7 +164,11 @@ fn versionless_and_version_zero_specs_are_refused_with_a_reason() {
     let raw = |json: &[u8]| format!("v1.{}", URL_SAFE_NO_PAD.encode(miniz_oxide::deflate::compress_to_vec(json, 6)));
     let e = link::decode(&raw(b"{\"system\":\"x\",\"seed\":4}")).unwrap_err().to_string();
     assert_eq!(e, "the scenario has no \"version\" field; sdlab scenarios start with \"version\": 1");
-    for bad in [&b"{\"version\":0,\"system\":\"x\"}"[..], b"{\"version\":-1,\"system\":\"x\"}", b"{\"version\":1.5,\"system\":\"x\"}"] {
+    for bad in [
+        &b"{\"version\":0,\"system\":\"x\"}"[..],
+        b"{\"version\":-1,\"system\":\"x\"}",
+        b"{\"version\":1.5,\"system\":\"x\"}",
+    ] {
         let e = link::decode(&raw(bad)).unwrap_err().to_string();
         assert!(e.starts_with("the scenario's \"version\" must be a whole number from 1 to 1"), "{e}");
     }

@@ -126,4 +126,18 @@ mod tests {
         assert_ne!(run(1).1, run(2).1);
         assert!(run(1).0 > 1_000);
     }
+
+    /// A world that holds more events than it may (64 nodes × 17,000 requests in flight
+    /// > MAX_PENDING_EVENTS) is stopped at once with `Stop::Backlog`, and its queue never
+    /// grows past the headroom above the limit.
+    #[test]
+    fn a_world_holding_too_many_events_stops_and_says_why() {
+        use crate::sim::world::{Stop, MAX_PENDING_EVENTS, QUEUE_HEADROOM};
+        let mut w = world(1, 64, 17_000, 50);
+        assert_eq!(w.run_to_end(), Stop::Backlog);
+        assert!(w.events() <= 64, "stopped after the start events, ran {}", w.events());
+        assert!(w.pending_events() <= MAX_PENDING_EVENTS + QUEUE_HEADROOM);
+        let mut small = world(1, 64, 8, 50);
+        assert_eq!(small.run_to_end(), Stop::Horizon);
+    }
 }

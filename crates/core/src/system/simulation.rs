@@ -8,7 +8,7 @@ use crate::metrics::Metrics;
 use crate::sim::fault::TimedFault;
 use crate::sim::node::Actor;
 use crate::sim::time::SimTime;
-use crate::sim::world::{BuildError, Flight, Stop, World};
+use crate::sim::world::{BuildError, Flight, Stop, World, MAX_PENDING_EVENTS};
 use crate::trace::TraceEvent;
 use crate::view::{TopoLink, TopoNode, Topology, View};
 
@@ -93,8 +93,8 @@ impl<A: Actor> Simulation for Run<A> {
     }
     fn checks(&self) -> Vec<CheckResult> {
         let mut results = self.world.checks().results();
-        if self.world.stopped() == Some(Stop::Budget) {
-            results.push(budget_verdict(self.world.events()));
+        if let Some(stop) = self.world.stopped().filter(|s| s.cut_short()) {
+            results.push(cut_short_verdict(stop, self.world.events(), self.world.now()));
         }
         results
     }
@@ -127,16 +127,19 @@ impl<A: Actor> Simulation for Run<A> {
     }
 }
 
-/// The verdict a run cut short by its event budget carries beside the system's checks, so
-/// the page and the CLI say the same thing: the run did not finish, so it proves nothing.
-pub fn budget_verdict(events: u64) -> CheckResult {
-    CheckResult {
-        name: "event-budget".into(),
-        ok: false,
-        detail: format!("the run used its whole budget of {events} events and was cut short"),
-        samples: 1,
-        violation: None,
-    }
+/// The verdict a run cut short by a limit carries beside the system's checks, so the page
+/// and the CLI say the same thing: the run did not finish, so it proves nothing. Both limits
+/// report under one name, `event-budget`: the events a run may handle, and the events it
+/// may hold waiting at once.
+pub fn cut_short_verdict(stop: Stop, events: u64, now: SimTime) -> CheckResult {
+    let detail = match stop {
+        Stop::Backlog => format!(
+            "the run held {MAX_PENDING_EVENTS} events waiting at once at {:.3} s (the most a run may hold: more work arrived than the system could finish) and was cut short",
+            now.micros() as f64 / 1e6
+        ),
+        _ => format!("the run used its whole budget of {events} events and was cut short"),
+    };
+    CheckResult { name: "event-budget".into(), ok: false, detail, samples: 1, violation: None }
 }
 
 /// Lays nodes out in columns by role (in order of first appearance) and lists every pair

@@ -20,7 +20,17 @@ mod faults;
 
 /// Hard limits on a world, whatever a scenario asks for.
 pub const MAX_NODES: usize = 512;
-pub const MAX_PENDING_EVENTS: usize = 4_000_000;
+/// Events a world may hold waiting at once (messages in flight, timers, faults). A run that
+/// reaches it is stopped with [`Stop::Backlog`] and says so, so no scenario the bounds allow
+/// can take unbounded memory: an open-loop flood into a slow tier grows the queue, not the
+/// heap without end. It sits [`QUEUE_HEADROOM`] below 2²⁰ so that the effects of the one
+/// handler that crosses it do not double the queue's allocation (its capacity grows in
+/// powers of two): about 120 MB of queue at the limit natively, far above any run that is
+/// still saying something (the busiest default scenario holds a few thousand).
+pub const MAX_PENDING_EVENTS: usize = (1 << 20) - QUEUE_HEADROOM;
+/// Room above [`MAX_PENDING_EVENTS`] for one handler's sends; sends beyond it are dropped
+/// (the run is being stopped anyway).
+pub const QUEUE_HEADROOM: usize = 1 << 14;
 
 /// Whether a node is running.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +72,15 @@ pub enum Stop {
     Idle,
     /// Used up the event budget (the run is cut short, and says so).
     Budget,
+    /// Held [`MAX_PENDING_EVENTS`] events waiting at once (cut short, and says so).
+    Backlog,
+}
+
+impl Stop {
+    /// Whether a limit, not the scenario, ended the run.
+    pub fn cut_short(self) -> bool {
+        matches!(self, Stop::Budget | Stop::Backlog)
+    }
 }
 
 impl Status {
@@ -273,6 +292,11 @@ impl<A: Actor> World<A> {
     pub fn events(&self) -> u64 {
         self.events
     }
+    /// Events waiting in the queue (at most [`MAX_PENDING_EVENTS`] plus one handler's sends).
+    pub fn pending_events(&self) -> usize {
+        self.queue.len()
+    }
+
     pub fn horizon(&self) -> SimTime {
         self.horizon
     }
@@ -358,7 +382,7 @@ impl<A: Actor> World<A> {
     }
 
     fn halt(&mut self, stop: Stop) -> Stop {
-        if stop != Stop::Budget {
+        if !stop.cut_short() {
             self.now = self.now.max(self.horizon.min(self.queue.peek_time().unwrap_or(self.horizon)));
         }
         self.stopped = Some(stop);
@@ -378,6 +402,10 @@ impl<A: Actor> World<A> {
         }
         if self.events >= self.budget {
             self.halt(Stop::Budget);
+            return false;
+        }
+        if self.queue.len() >= MAX_PENDING_EVENTS {
+            self.halt(Stop::Backlog);
             return false;
         }
         let Some((at, _, ev)) = self.queue.pop() else {
@@ -490,7 +518,7 @@ impl<A: Actor> World<A> {
             self.used_links[bit / 64] |= 1 << (bit % 64);
             match self.net.route(self.now, node, to) {
                 Route::Arrives(at, dup) => {
-                    if self.queue.len() >= MAX_PENDING_EVENTS {
+                    if self.queue.len() >= MAX_PENDING_EVENTS + QUEUE_HEADROOM {
                         continue;
                     }
                     if let Some(at2) = dup {

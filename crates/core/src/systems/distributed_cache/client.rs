@@ -63,6 +63,12 @@ struct Pending {
 
 type Cx<'a, 'b> = &'a mut Ctx<'b, Msg, Obs>;
 
+/// Requests one app server keeps open at once, like a connection pool's limit. Beyond it a
+/// new request fails at once (counted as an error and in `client_shed`) instead of waiting:
+/// without a limit, a flood into a slow database grows this map without bound (200,000 req/s
+/// × 100 held it at 900 MB). No default scenario comes near it.
+pub const MAX_IN_FLIGHT: usize = 8_192;
+
 #[derive(Clone, Debug)]
 pub struct Client {
     pub cfg: Cfg,
@@ -125,6 +131,11 @@ impl Client {
 
     fn start_request(&mut self, ctx: Cx) {
         let now = ctx.now();
+        if self.pending.len() >= MAX_IN_FLIGHT {
+            ctx.metrics.add("client_shed", 1);
+            ctx.metrics.request(now, SimDuration::ZERO, false);
+            return;
+        }
         let key =
             if self.in_burst(now) && ctx.rng.chance(self.cfg.hot_share) { 0 } else { self.sampler.sample(ctx.rng) };
         let id = self.next_id();
