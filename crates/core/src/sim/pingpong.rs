@@ -127,9 +127,9 @@ mod tests {
         assert!(run(1).0 > 1_000);
     }
 
-    /// A world that holds more events than it may (64 nodes × 17,000 requests in flight
-    /// > MAX_PENDING_EVENTS) is stopped at once with `Stop::Backlog`, and its queue never
-    /// grows past the headroom above the limit.
+    /// A world that holds more events than it may (64 nodes × 17,000 requests in flight,
+    /// over MAX_PENDING_EVENTS) is stopped at once with `Stop::Backlog`, and its queue
+    /// never grows past the headroom above the limit.
     #[test]
     fn a_world_holding_too_many_events_stops_and_says_why() {
         use crate::sim::world::{Stop, MAX_PENDING_EVENTS, QUEUE_HEADROOM};

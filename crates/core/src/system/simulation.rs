@@ -17,6 +17,8 @@ pub trait Simulation {
     fn now(&self) -> SimTime;
     fn horizon(&self) -> SimTime;
     fn events(&self) -> u64;
+    /// Events waiting in the queue (what a snapshot of this world holds).
+    fn pending_events(&self) -> usize;
     /// Handles one event; false when the run is over.
     fn step(&mut self) -> bool;
     fn run_until(&mut self, t: SimTime) -> Stop;
@@ -69,6 +71,9 @@ impl<A: Actor> Simulation for Run<A> {
     }
     fn events(&self) -> u64 {
         self.world.events()
+    }
+    fn pending_events(&self) -> usize {
+        self.world.pending_events()
     }
     fn step(&mut self) -> bool {
         self.world.step()

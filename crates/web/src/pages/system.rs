@@ -105,7 +105,10 @@ pub fn SystemPage(props: &Props) -> Html {
     };
     let on_toggle = {
         let f = act(Rc::new(|l: &mut Live| {
-            if !l.player.finished() {
+            if l.player.seeking().is_some() {
+                l.player.cancel_seek();
+                l.refresh();
+            } else if !l.player.finished() {
                 l.playing = !l.playing;
                 l.last_frame = None;
             }
@@ -115,6 +118,7 @@ pub fn SystemPage(props: &Props) -> Html {
     let on_step = {
         let f = act(Rc::new(|l: &mut Live| {
             l.playing = false;
+            l.player.cancel_seek();
             l.player.step();
             l.refresh();
         }));
@@ -220,11 +224,7 @@ pub fn SystemPage(props: &Props) -> Html {
     let on_jump = {
         let (shared, force) = (shared.clone(), force.clone());
         Callback::from(move |at_ms: f64| {
-            with_live(&shared, |l| {
-                l.playing = false;
-                l.player.seek(SimTime((at_ms * 1_000.0).round() as u64));
-                l.refresh();
-            });
+            with_live(&shared, |l| l.seek(SimTime((at_ms * 1_000.0).round() as u64)));
             force.force_update();
         })
     };
@@ -233,11 +233,7 @@ pub fn SystemPage(props: &Props) -> Html {
         Callback::from(move |e: InputEvent| {
             let input: HtmlInputElement = e.target_unchecked_into();
             if let Ok(ms) = input.value().parse::<f64>() {
-                with_live(&shared, |l| {
-                    l.playing = false;
-                    l.player.seek(SimTime((ms.max(0.0) * 1_000.0) as u64));
-                    l.refresh();
-                });
+                with_live(&shared, |l| l.seek(SimTime((ms.max(0.0) * 1_000.0) as u64)));
                 force.force_update();
             }
         })
@@ -287,6 +283,14 @@ pub fn SystemPage(props: &Props) -> Html {
             });
             *reader.borrow_mut() = Some(task);
         })
+    };
+    let on_cancel_seek = {
+        let f = act(Rc::new(|l: &mut Live| {
+            l.player.cancel_seek();
+            l.message = format!("Stopped replaying at {:.1} ms; Play goes on from here.", l.player.now().as_ms());
+            l.refresh();
+        }));
+        Callback::from(move |_: MouseEvent| f())
     };
     let close_help = {
         let f = act(Rc::new(|l: &mut Live| l.help_open = false));
@@ -346,6 +350,13 @@ pub fn SystemPage(props: &Props) -> Html {
                     <dt>{ "errors" }</dt><dd>{ errors }</dd>
                     <dt>{ "p50 / p99" }</dt><dd>{ format!("{:.1} / {:.1} ms", lat.p50 as f64 / 1e3, lat.p99 as f64 / 1e3) }</dd>
                 </dl>
+                if let Some(seek) = live.player.seeking() {
+                    <div class="seek-progress" role="status" data-testid="seek-progress">
+                        <span>{ format!("Replaying to {:.1} ms: {:.0} %", seek.to.as_ms(), seek.progress(live.player.now(), sim.events()) * 100.0) }</span>
+                        <progress max="100" value={format!("{:.0}", seek.progress(live.player.now(), sim.events()) * 100.0)} aria-label="Replay progress" />
+                        <button onclick={on_cancel_seek} data-testid="seek-cancel">{ "Cancel" }</button>
+                    </div>
+                }
                 if live.capped { <p class="hint" role="status">{ "Running as fast as this device allows: the simulation is capped per frame so the page stays responsive." }</p> }
             </div>
             <div class="play-grid">

@@ -19,21 +19,23 @@ pub fn shortcut(shared: &Shared, key: &str) -> bool {
     let mut handled = true;
     with_live(shared, |l| match key {
         " " => {
-            if !l.player.finished() {
+            if l.player.seeking().is_some() {
+                l.player.cancel_seek();
+                l.refresh();
+            } else if !l.player.finished() {
                 l.playing = !l.playing;
                 l.last_frame = None;
             }
         }
         "ArrowRight" => {
             l.playing = false;
+            l.player.cancel_seek();
             l.player.step();
             l.refresh();
         }
         "ArrowLeft" => {
-            l.playing = false;
             let back = l.player.now().micros().saturating_sub(100_000);
-            l.player.seek(SimTime(back / 1_000 * 1_000));
-            l.refresh();
+            l.seek(SimTime(back / 1_000 * 1_000));
         }
         "+" | "=" => l.speed_index = (l.speed_index + 1).min(SPEEDS.len() - 1),
         "-" | "_" => l.speed_index = l.speed_index.saturating_sub(1),

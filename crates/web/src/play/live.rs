@@ -21,6 +21,9 @@ use yew::prelude::*;
 pub const FRAME_EVENT_BUDGET: u64 = 30_000;
 /// Milliseconds of each animation frame the simulation may use.
 pub const FRAME_SIM_MS: f64 = 8.0;
+/// Milliseconds of each frame a seek may use: nothing moves on the canvas meanwhile, so it
+/// takes more of the frame, and still leaves the page free to answer a click on Cancel.
+pub const SEEK_SLICE_MS: f64 = 12.0;
 /// How often the DOM parts (topology, checks, log) redraw while playing.
 const RENDER_EVERY_MS: f64 = 200.0;
 /// Most messages drawn on the canvas.
@@ -63,6 +66,16 @@ impl Live {
             share_url: String::new(),
             trails: Trails::default(),
         }
+    }
+
+    /// Moves the playhead to `t`: a short hop finishes within this call's time budget; a
+    /// long one goes on in the frame loop with progress shown.
+    pub fn seek(&mut self, t: SimTime) {
+        self.playing = false;
+        self.player.begin_seek(t);
+        let deadline = Deadline::after(FRAME_SIM_MS);
+        self.player.seek_step(|| deadline.passed());
+        self.refresh();
     }
 
     pub fn speed(&self) -> f64 {
@@ -121,12 +134,14 @@ pub fn start(id: &str, link_text: Option<&str>) -> (Result<Live, String>, Option
     }
 }
 
-/// Builds the player for a scenario and seeks to its playhead.
+/// Builds the player for a scenario and starts the seek to its playhead; the frame loop
+/// replays to it in slices, with progress and a cancel button, so a far playhead never
+/// freezes the tab.
 fn launch(scenario: Scenario) -> Result<Live, String> {
     let playhead = scenario.playhead_ms;
     let mut player = Player::new(scenario)?;
     if let Some(ms) = playhead {
-        player.seek(SimTime::from_ms(ms));
+        player.begin_seek(SimTime::from_ms(ms));
     }
     let mut live = Live::new(player);
     live.refresh();
@@ -168,15 +183,23 @@ fn tick(l: Rc<Loop>, ts: f64) {
     if let Ok(live) = l.shared.borrow_mut().as_mut() {
         let dt = live.last_frame.map_or(0.0, |t| (ts - t).clamp(0.0, 100.0));
         live.last_frame = Some(ts);
-        if live.playing {
+        if live.player.seeking().is_some() {
+            // Replaying toward a playhead: a slice per frame, the DOM (progress bar,
+            // cancel button) redrawn a few times a second and when it arrives.
+            let deadline = Deadline::after(SEEK_SLICE_MS);
+            let done = live.player.seek_step(|| deadline.passed());
+            if done || ts - live.last_render >= RENDER_EVERY_MS {
+                live.last_render = ts;
+                live.refresh();
+                render = true;
+            }
+        } else if live.playing {
             // Budget the frame by measured time (a few ms of simulation, the rest for
             // drawing), with the event cap as a backstop: expensive events mean fewer of
             // them per frame, never a dropped frame.
-            let perf = gloo::utils::window().performance();
-            let t0 = perf.as_ref().map_or(0.0, |p| p.now());
-            let out_of_time = || perf.as_ref().is_some_and(|p| p.now() - t0 > FRAME_SIM_MS);
+            let deadline = Deadline::after(FRAME_SIM_MS);
             let step = SimDuration::from_ms_f64(dt * live.speed());
-            let (_, capped) = live.player.advance_until(step, FRAME_EVENT_BUDGET, out_of_time);
+            let (_, capped) = live.player.advance_until(step, FRAME_EVENT_BUDGET, || deadline.passed());
             live.capped = capped;
             if live.player.finished() {
                 live.playing = false;
@@ -202,6 +225,25 @@ fn tick(l: Rc<Loop>, ts: f64) {
         l.force.force_update();
     }
     schedule(l);
+}
+
+/// A point on the page's clock (`performance.now()`); without one, never reached, and the
+/// event caps bound the work instead.
+pub struct Deadline {
+    perf: Option<web_sys::Performance>,
+    at: f64,
+}
+
+impl Deadline {
+    pub fn after(ms: f64) -> Deadline {
+        let perf = gloo::utils::window().performance();
+        let at = perf.as_ref().map_or(0.0, |p| p.now()) + ms;
+        Deadline { perf, at }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.perf.as_ref().is_some_and(|p| p.now() > self.at)
+    }
 }
 
 pub fn reduced_motion() -> bool {

@@ -1,7 +1,9 @@
 //! The player: one running simulation plus what the UI needs around it — advancing by a
 //! budget of virtual time and events per frame (so no speed setting can freeze the page),
-//! seeking by restoring the nearest snapshot and replaying, and recording every clicked
-//! fault in the scenario, so the share link replays exactly what the user saw.
+//! seeking by restoring the nearest snapshot and replaying in time-budgeted slices (so
+//! opening a link at a far playhead shows progress and can be cancelled instead of freezing
+//! the tab), and recording every clicked fault in the scenario, so the share link replays
+//! exactly what the user saw.
 //!
 //! Faults clicked mid-run are scheduled at the next whole millisecond (the unit links
 //! carry) and the kernel runs faults first at their instant, so replaying the link from
@@ -21,12 +23,39 @@ pub const MAX_SNAPSHOTS: usize = 48;
 
 /// Events run between two looks at the clock in [`Player::advance_until`].
 pub const CHUNK: u64 = 500;
+/// Most events all snapshots together may hold waiting: each snapshot is a whole copy of
+/// the world, so a run near the kernel's backlog limit keeps few of them (seeking back then
+/// replays further) instead of multiplying its memory by the snapshot count.
+pub const SNAPSHOT_EVENTS: usize = 1 << 19;
+
+/// A seek under way: where it started (for progress) and where it goes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Seek {
+    pub from: SimTime,
+    pub to: SimTime,
+    /// Events run when it started.
+    pub from_events: u64,
+}
+
+impl Seek {
+    /// How far along, 0..=1: by virtual time, or by the event budget when that is further
+    /// (a flood uses up the budget long before its clock reaches a far playhead, and the
+    /// run ends there).
+    pub fn progress(&self, now: SimTime, events: u64) -> f64 {
+        let span = self.to.micros().saturating_sub(self.from.micros()).max(1) as f64;
+        let by_time = now.micros().saturating_sub(self.from.micros()) as f64 / span;
+        let budget = BuildOptions::default().budget.saturating_sub(self.from_events).max(1) as f64;
+        let by_events = events.saturating_sub(self.from_events) as f64 / budget;
+        by_time.max(by_events).clamp(0.0, 1.0)
+    }
+}
 
 pub struct Player {
     scenario: Scenario,
     sim: Box<dyn Simulation>,
     snapshots: Vec<Box<dyn Simulation>>,
     snapshot_every: SimDuration,
+    seek: Option<Seek>,
 }
 
 impl Player {
@@ -35,7 +64,7 @@ impl Player {
         let horizon = sim.horizon().micros().max(1);
         let snapshot_every = SimDuration((horizon / MAX_SNAPSHOTS as u64).max(50_000));
         let first = sim.snapshot();
-        Ok(Player { scenario, sim, snapshots: vec![first], snapshot_every })
+        Ok(Player { scenario, sim, snapshots: vec![first], snapshot_every, seek: None })
     }
 
     pub fn scenario(&self) -> &Scenario {
@@ -109,7 +138,8 @@ impl Player {
     }
 
     fn take_snapshot(&mut self) {
-        if self.snapshots.len() < MAX_SNAPSHOTS * 2 {
+        let held: usize = self.snapshots.iter().map(|s| s.pending_events()).sum();
+        if self.snapshots.len() < MAX_SNAPSHOTS * 2 && held + self.sim.pending_events() <= SNAPSHOT_EVENTS {
             self.snapshots.push(self.sim.snapshot());
         }
     }
@@ -123,9 +153,18 @@ impl Player {
         moved
     }
 
-    /// Puts the run at virtual time `t`: from the latest snapshot at or before `t`,
-    /// replaying forward. Deterministic, so the result equals a run straight to `t`.
+    /// Puts the run at virtual time `t` at once: [`begin_seek`](Self::begin_seek) and
+    /// replay to the end of it. Deterministic, so the result equals a run straight to `t`.
+    /// The page uses the sliced form; this one is for tests and short hops.
     pub fn seek(&mut self, t: SimTime) {
+        self.begin_seek(t);
+        self.seek_step(|| false);
+    }
+
+    /// Starts moving the playhead to `t`: restores the latest snapshot at or before `t` (or
+    /// rebuilds), which is cheap, and leaves the replay to [`seek_step`](Self::seek_step),
+    /// which the page calls once per frame with a time budget.
+    pub fn begin_seek(&mut self, t: SimTime) {
         let t = t.min(self.horizon());
         if t < self.sim.now() || self.sim.stopped().is_some() {
             let base = self.snapshots.iter().rev().find(|s| s.now() <= t).map(|s| s.snapshot());
@@ -137,11 +176,45 @@ impl Player {
                 },
             };
         }
-        self.sim.run_until(t);
-        if self.sim.stopped().is_some() || t >= self.horizon() {
+        self.seek = Some(Seek { from: self.sim.now(), to: t, from_events: self.sim.events() });
+    }
+
+    /// The seek under way, if any.
+    pub fn seeking(&self) -> Option<Seek> {
+        self.seek
+    }
+
+    /// Replays toward the seek target until it is reached or `out_of_time` says stop
+    /// (asked every [`CHUNK`] events). Returns true when no seek is left.
+    pub fn seek_step(&mut self, mut out_of_time: impl FnMut() -> bool) -> bool {
+        let Some(Seek { to, .. }) = self.seek else { return true };
+        loop {
+            if self.sim.now() >= to || self.sim.stopped().is_some() {
+                break;
+            }
+            let next_snap = self.next_snapshot_time();
+            let cap = self.sim.events().saturating_add(CHUNK);
+            match self.sim.run_until_capped(to.min(next_snap), cap) {
+                None => {
+                    if out_of_time() {
+                        return false;
+                    }
+                }
+                Some(_) if self.sim.now() >= next_snap => self.take_snapshot(),
+                Some(_) => {}
+            }
+        }
+        self.seek = None;
+        if self.sim.stopped().is_some() || to >= self.horizon() {
             // At the end, judge end-of-run checks as `sdlab run` does.
             self.sim.run_to_end();
         }
+        true
+    }
+
+    /// Stops a seek where it got to; the run stays there, paused.
+    pub fn cancel_seek(&mut self) {
+        self.seek = None;
     }
 
     /// Rebuilds from scratch (the reset button).
@@ -152,6 +225,9 @@ impl Player {
     /// Records a fault at the next whole millisecond and applies it to the live run and to
     /// every snapshot (all are earlier, so they meet it at the same point).
     pub fn inject(&mut self, fault: Fault) -> Result<TimedFault, String> {
+        if self.seek.is_some() {
+            return Err("the run is still replaying to its playhead; wait for it or cancel it first".into());
+        }
         let at_ms = self.sim.now().micros().div_ceil(1_000);
         let timed = TimedFault { at_ms, fault };
         if self.scenario.faults.len() >= sdlab_core::scenario::MAX_FAULTS {
@@ -168,6 +244,9 @@ impl Player {
     /// A traffic spike: the workload's rate × `factor` for `for_ms` from now. The workload
     /// is part of the built world, so this rebuilds and replays to the current time.
     pub fn spike(&mut self, factor: f64, for_ms: u64) -> Result<(), String> {
+        if self.seek.is_some() {
+            return Err("the run is still replaying to its playhead; wait for it or cancel it first".into());
+        }
         let now = self.sim.now();
         let at_ms = now.micros().div_ceil(1_000);
         let mut scenario = self.scenario.clone();
@@ -177,7 +256,7 @@ impl Player {
         scenario.workload.bursts.push(Burst { at_ms, for_ms, factor });
         scenario.workload.validate()?;
         let mut fresh = Player::new(scenario)?;
-        fresh.seek(now);
+        fresh.begin_seek(now);
         *self = fresh;
         Ok(())
     }
@@ -295,6 +374,47 @@ mod tests {
         let before = p.scenario().workload.bursts.len();
         p.spike(3.0, 500).unwrap();
         assert_eq!(p.scenario().workload.bursts.len(), before + 1);
+        assert!(p.seeking().is_some(), "the replay to the spike's instant runs in slices");
+        p.seek_step(|| false);
         assert_eq!(p.now(), SimTime::from_ms(500));
+    }
+
+    /// Hardening item 4: a seek runs in slices that stop when their time is up, reports
+    /// progress, ends exactly where a straight run would, and can be cancelled where it is.
+    #[test]
+    fn a_seek_runs_in_slices_with_progress_and_can_be_cancelled() {
+        let mut p = player("distributed-cache");
+        let target = SimTime::from_ms(3_000);
+        p.begin_seek(target);
+        let mut slices = 0;
+        let mut last = 0.0;
+        while !p.seek_step(|| true) {
+            slices += 1;
+            let progress = p.seeking().unwrap().progress(p.now(), p.sim().events());
+            assert!(progress >= last, "progress only grows");
+            last = progress;
+        }
+        assert!(slices > 10, "{slices} slices");
+        assert_eq!(p.now(), target);
+        let mut straight = player("distributed-cache");
+        straight.seek(target);
+        assert_eq!(p.sim().trace_hash(), straight.sim().trace_hash());
+
+        let mut q = player("distributed-cache");
+        q.begin_seek(target);
+        q.seek_step(|| true);
+        q.cancel_seek();
+        assert!(q.seeking().is_none() && q.now() < target && q.now() > SimTime::ZERO);
+        assert!(q.inject(Fault::Crash { node: "db".into() }).is_ok(), "after a cancel the run is usable");
+    }
+
+    /// Snapshots are whole worlds: together they hold at most SNAPSHOT_EVENTS waiting
+    /// events, so a heavy run does not multiply its memory by the snapshot count.
+    #[test]
+    fn snapshots_are_bounded_by_the_events_they_hold() {
+        let mut p = player("url-shortener");
+        p.seek(p.horizon());
+        let held: usize = p.snapshots.iter().map(|s| s.pending_events()).sum();
+        assert!(held <= SNAPSHOT_EVENTS && p.snapshots.len() > 1, "{held} in {}", p.snapshots.len());
     }
 }

@@ -65,6 +65,7 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
             <g class={classes!("link", l.state.clone(), sel.then_some("selected"))} tabindex="0" role="button"
                aria-label={label.clone()} onclick={pick} onkeydown={key} data-link={format!("{a}|{b}")}>
                 <title>{ label }</title>
+                <line class="focus-halo" x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
                 <line class="hit" x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
                 <line class="wire" x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
             </g>
@@ -86,6 +87,7 @@ pub fn TopologyView(props: &TopologyProps) -> Html {
                tabindex="0" role="button" aria-label={label.clone()} aria-pressed={sel.to_string()}
                onclick={pick} onkeydown={key} data-node={n.name.clone()} data-status={n.status.clone()}>
                 <title>{ label }</title>
+                <circle class="focus-halo" cx={x.to_string()} cy={y.to_string()} r={(r + 7.0).to_string()} />
                 <circle cx={x.to_string()} cy={y.to_string()} r={r.to_string()} />
                 if n.status == "down" {
                     <path class="cross" d={format!("M{} {}L{} {}M{} {}L{} {}", x - r * 0.6, y - r * 0.6, x + r * 0.6, y + r * 0.6, x + r * 0.6, y - r * 0.6, x - r * 0.6, y + r * 0.6)} />
