@@ -38,6 +38,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("distributed-lock", "fencing", 1, "d5c508167afa4dd4"),
     ("distributed-lock", "redlock", 1, "0f832152e02003fa"),
     ("distributed-lock", "consensus", 1, "30730826d9bff130"),
+    ("distributed-transactions", "2pc-no-log", 1, "82aad976e8fcd2e0"),
+    ("distributed-transactions", "2pc-logged", 1, "f2ef3e0a5f2d74da"),
+    ("distributed-transactions", "3pc", 1, "736d8403c126a1d1"),
     // golden:end
 ];
 

@@ -8,3 +8,4 @@ pub mod lru;
 pub mod rate_limit;
 pub mod snowflake;
 pub mod ttl_map;
+pub mod wal;

@@ -2,5 +2,6 @@
 
 pub mod distributed_cache;
 pub mod distributed_lock;
+pub mod distributed_transactions;
 pub mod rate_limiter;
 pub mod url_shortener;
