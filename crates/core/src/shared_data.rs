@@ -11,12 +11,30 @@ use std::path::PathBuf;
 /// When the folder is absent and `CI=true`.
 pub fn shared_data_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"));
+    locate(dir, std::env::var("CI").is_ok_and(|v| v == "true"))
+}
+
+fn locate(dir: PathBuf, ci: bool) -> Option<PathBuf> {
     if dir.is_dir() {
         return Some(dir.canonicalize().unwrap_or(dir));
     }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
+    if ci {
         panic!("../shared/data is absent, and CI must have it (looked in {})", dir.display());
     }
     println!("skipped: ../shared/data is absent (a fresh clone has no shared data)");
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_absent_folder_is_skipped_outside_ci_and_fatal_in_ci() {
+        let absent = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/no-such-shared-data"));
+        assert_eq!(locate(absent.clone(), false), None);
+        assert!(std::panic::catch_unwind(|| locate(absent, true)).is_err());
+        let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        assert_eq!(locate(here.clone(), true), Some(here.canonicalize().unwrap()));
+    }
 }

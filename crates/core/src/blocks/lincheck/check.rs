@@ -8,9 +8,13 @@ use super::search::{Call, Outcome, Search};
 pub enum Verdict {
     Linearizable,
     /// This key's sub-history has no linearization (the first such key in key order).
-    NotLinearizable { key: String },
+    NotLinearizable {
+        key: String,
+    },
     /// The step budget ran out while searching this key; no verdict.
-    GaveUp { key: String },
+    GaveUp {
+        key: String,
+    },
 }
 
 impl Verdict {

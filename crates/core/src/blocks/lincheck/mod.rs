@@ -28,11 +28,44 @@
 //! shortest stretch of time whose calls already contradict each other whatever happened
 //! outside it (the definition and the search are in the `window` module).
 //!
-//! **Use from a simulation.** Record one [`Op`] per client call (key, call and return
-//! time in simulated µs, input, answer; `return_us: None, output: None` for a call that
-//! timed out), then call [`check`] (or [`check_within`] to bound the work) and, when it
-//! fails, [`shortest_failing_window`] and [`window_ops`] to show why. The parsers read the
-//! recorded Jepsen histories the same checker is tested on.
+//! **Unknown outcomes.** A call with `output: None` may or may not have taken effect;
+//! if it did, it did between its call and its return, and a call that never returned
+//! (`return_us: None`) has no return to bound it. The search treats such calls as
+//! optional rather than placing them at an infinite return time, which is equivalent
+//! and lets it skip them (see `memo` for the pruning this allows).
+//!
+//! **Use from a simulation.** Record one [`Op`] per client call and check the lot:
+//!
+//! ```
+//! use sdlab_core::blocks::lincheck::{check_within, shortest_failing_window, window_ops};
+//! use sdlab_core::blocks::lincheck::{Op, Register, RegisterInput, RegisterOutput, Verdict};
+//!
+//! let history = vec![
+//!     // client 1 wrote 7 to "a" between 100 µs and 250 µs and was acknowledged
+//!     Op { client: 1, key: "a".into(), call_us: 100, return_us: Some(250),
+//!          input: RegisterInput::Write(7), output: Some(RegisterOutput::Written) },
+//!     // client 2 then read "a" and got nil: a stale read
+//!     Op { client: 2, key: "a".into(), call_us: 300, return_us: Some(420),
+//!          input: RegisterInput::Read, output: Some(RegisterOutput::Value(None)) },
+//!     // client 3's cas timed out: it may or may not have taken effect
+//!     Op { client: 3, key: "b".into(), call_us: 310, return_us: None,
+//!          input: RegisterInput::Cas { from: 1, to: 2 }, output: None },
+//! ];
+//! let report = check_within(&Register, &history, 10_000_000).expect("a well-formed history");
+//! assert_eq!(report.verdict, Verdict::NotLinearizable { key: "a".into() });
+//! let window = shortest_failing_window(&Register, &history, 100_000).unwrap().unwrap();
+//! let lines: Vec<String> = window_ops(&Register, &history, &window).into_iter().map(|o| o.text).collect();
+//! assert_eq!(lines, ["write 7", "read → nil"]);
+//! ```
+//!
+//! [`check`] / [`check_within`] return a [`Report`] (`Verdict::Linearizable`,
+//! `NotLinearizable { key }`, or `GaveUp { key }` past the step budget); a malformed
+//! history (a return before its call, an answer of the wrong kind) is an `Err`. A
+//! simulated store with read/write/compare-and-set per key uses [`Register`] as is; a
+//! new object needs a [`Model`]. Time is whatever the recorder counts in (simulated µs;
+//! line numbers for parsed files); a call precedes another only if it returned strictly
+//! before the other was called. The parsers ([`parse_history`]) read the recorded Jepsen
+//! histories the same checker is tested on.
 
 mod append_kv;
 mod check;

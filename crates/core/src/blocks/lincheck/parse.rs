@@ -100,13 +100,19 @@ impl<I: Clone, O> Pairing<I, O> {
 
     /// The open call of `process` (to check a completion against it).
     pub fn open_call(&self, line: usize, process: u64) -> Result<(&str, &I), ParseError> {
-        let i = self.open.get(&process).ok_or_else(|| err(line, format!("process {process} completes a call it never invoked")))?;
+        let i = self
+            .open
+            .get(&process)
+            .ok_or_else(|| err(line, format!("process {process} completes a call it never invoked")))?;
         let op = self.ops[*i].as_ref().expect("open ops are present");
         Ok((&op.key, &op.input))
     }
 
     pub fn complete(&mut self, line: usize, process: u64, fate: Fate<O>) -> Result<(), ParseError> {
-        let i = self.open.remove(&process).ok_or_else(|| err(line, format!("process {process} completes a call it never invoked")))?;
+        let i = self
+            .open
+            .remove(&process)
+            .ok_or_else(|| err(line, format!("process {process} completes a call it never invoked")))?;
         match fate {
             Fate::Answer(out) => {
                 let op = self.ops[i].as_mut().expect("open ops are present");

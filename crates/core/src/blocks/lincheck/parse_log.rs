@@ -1,5 +1,5 @@
 //! Jepsen's log lines for a register, as in the etcd histories:
-//! `INFO  jepsen.util - 3	:invoke	:cas	[1 4]` — process, type, function, value, separated
+//! `INFO  jepsen.util - 3 :invoke :cas [1 4]` — process, type, function, value, separated
 //! by tabs or spaces. Values are `nil`, a whole number, `[from to]`, or `:timed-out`.
 
 use super::parse::{err, Completion, Fate, Pairing, ParseError};
@@ -42,10 +42,9 @@ pub fn parse_jepsen_log(text: &str) -> Result<Vec<Op<RegisterInput, RegisterOutp
         if line.trim().is_empty() {
             continue;
         }
-        let rest = line
-            .split_once("jepsen.util - ")
-            .map(|(_, r)| r)
-            .ok_or_else(|| err(line_no, "not a Jepsen operation line (expected `INFO  jepsen.util - P :type :f value`)"))?;
+        let rest = line.split_once("jepsen.util - ").map(|(_, r)| r).ok_or_else(|| {
+            err(line_no, "not a Jepsen operation line (expected `INFO  jepsen.util - P :type :f value`)")
+        })?;
         let mut words = rest.split_whitespace();
         let (Some(process), Some(kind), Some(f)) = (words.next(), words.next(), words.next()) else {
             return Err(err(line_no, "expected a process, a type, a function and a value"));
@@ -61,7 +60,8 @@ pub fn parse_jepsen_log(text: &str) -> Result<Vec<Op<RegisterInput, RegisterOutp
             other => return Err(err(line_no, format!("unknown type {other}"))),
         };
         let Some(completion) = completion else {
-            let input = register_call(f, value).ok_or_else(|| err(line_no, format!("cannot invoke {f} with {value_text}")))?;
+            let input =
+                register_call(f, value).ok_or_else(|| err(line_no, format!("cannot invoke {f} with {value_text}")))?;
             pairing.invoke(line_no, process, String::new(), input)?;
             continue;
         };
@@ -83,7 +83,12 @@ pub(crate) fn register_call(f: &str, value: LogValue) -> Option<RegisterInput> {
 }
 
 /// What a completion line says about the open call `input`.
-pub(crate) fn register_fate(input: &RegisterInput, f: &str, completion: Completion, value: LogValue) -> Result<Fate<RegisterOutput>, String> {
+pub(crate) fn register_fate(
+    input: &RegisterInput,
+    f: &str,
+    completion: Completion,
+    value: LogValue,
+) -> Result<Fate<RegisterOutput>, String> {
     let same_f = matches!(
         (input, f),
         (RegisterInput::Read, ":read") | (RegisterInput::Write(_), ":write") | (RegisterInput::Cas { .. }, ":cas")

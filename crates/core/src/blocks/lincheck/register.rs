@@ -104,10 +104,17 @@ impl Model for Register {
         RegisterState::AnyBut(Vec::new())
     }
 
-    fn step(&self, state: &RegisterState, input: &RegisterInput, output: Option<&RegisterOutput>) -> Option<RegisterState> {
+    fn step(
+        &self,
+        state: &RegisterState,
+        input: &RegisterInput,
+        output: Option<&RegisterOutput>,
+    ) -> Option<RegisterState> {
         match (input, output) {
             (RegisterInput::Read, None) => Some(state.clone()),
-            (RegisterInput::Read, Some(RegisterOutput::Value(v))) => state.contains(*v).then_some(RegisterState::Is(*v)),
+            (RegisterInput::Read, Some(RegisterOutput::Value(v))) => {
+                state.contains(*v).then_some(RegisterState::Is(*v))
+            }
             (RegisterInput::Write(v), _) => Some(RegisterState::Is(Some(*v))),
             (RegisterInput::Cas { from, to }, out) => {
                 let hit = state.contains(Some(*from));

@@ -99,7 +99,8 @@ fn a_timed_out_write_cannot_explain_a_read_before_it_was_called() {
 
 #[test]
 fn compare_and_set_answers_follow_the_value() {
-    let cas = |c, call, ret, from, to, ok| done(c, call, ret, RegisterInput::Cas { from, to }, RegisterOutput::Swapped(ok));
+    let cas =
+        |c, call, ret, from, to, ok| done(c, call, ret, RegisterInput::Cas { from, to }, RegisterOutput::Swapped(ok));
     assert!(linearizable(&[write(0, 0, 1, 1), cas(1, 2, 3, 1, 2, true), read(0, 4, 5, Some(2))]));
     assert!(!linearizable(&[write(0, 0, 1, 1), cas(1, 2, 3, 1, 2, false)]));
     assert!(!linearizable(&[write(0, 0, 1, 1), cas(1, 2, 3, 3, 2, true)]));
@@ -199,8 +200,10 @@ INFO  jepsen.util - 0\t:ok\t:read\t1
 fn jepsen_log_lines_parse_with_their_completions() {
     let ParsedHistory::Register(ops) = parse_history(LOG).unwrap() else { panic!("a register history") };
     // The failed read did not happen and is gone; the timed-out write stays open.
-    let summary: Vec<(u64, u64, Option<u64>, String)> =
-        ops.iter().map(|o| (o.client, o.call_us, o.return_us, Register.describe(&o.input, o.output.as_ref()))).collect();
+    let summary: Vec<(u64, u64, Option<u64>, String)> = ops
+        .iter()
+        .map(|o| (o.client, o.call_us, o.return_us, Register.describe(&o.input, o.output.as_ref())))
+        .collect();
     assert_eq!(
         summary,
         [
@@ -247,7 +250,11 @@ fn unreadable_lines_say_where_and_why() {
         ("INFO  jepsen.util - 0\t:invoke\t:read\tnil\nINFO  jepsen.util - 0\t:ok\t:write\t3", 2, "completes a call"),
         ("{:process 0, :type :invoke, :f :get, :key \"1\"}\n{:process 0 :type", 2, "missing `}`"),
         ("{:process 0, :type :invoke, :f :frob}", 1, "unknown function"),
-        ("{:process 0, :type :invoke, :f :get}\n{:process 1, :type :invoke, :f :read}", 2, "in a get/put/append history"),
+        (
+            "{:process 0, :type :invoke, :f :get}\n{:process 1, :type :invoke, :f :read}",
+            2,
+            "in a get/put/append history",
+        ),
     ];
     for (text, line, why) in cases {
         let err = parse_history(text).unwrap_err();

@@ -47,7 +47,12 @@ fn must_precede<I, O>(y: &Op<I, O>, x: &Op<I, O>) -> bool {
 /// from `state` through `apply`: every such order is tried, extending a prefix only by
 /// an op no remaining op must precede (a prefix whose answers already fail is not
 /// extended: no order that starts with it can succeed).
-fn any_order<I, O, S: Clone>(ops: &[Op<I, O>], left: u32, state: &S, apply: &dyn Fn(&mut S, &Op<I, O>) -> bool) -> bool {
+fn any_order<I, O, S: Clone>(
+    ops: &[Op<I, O>],
+    left: u32,
+    state: &S,
+    apply: &dyn Fn(&mut S, &Op<I, O>) -> bool,
+) -> bool {
     if left == 0 {
         return true;
     }
@@ -65,7 +70,8 @@ fn brute<I, O, S: Clone>(ops: &[Op<I, O>], inits: &[S], apply: &dyn Fn(&mut S, &
     let optional: Vec<usize> = (0..ops.len()).filter(|&i| ops[i].output.is_none()).collect();
     let required: u32 = (0..ops.len()).filter(|&i| ops[i].output.is_some()).map(|i| 1 << i).sum();
     (0u32..(1 << optional.len())).any(|mask| {
-        let kept = optional.iter().enumerate().filter(|(k, _)| mask >> k & 1 == 1).fold(required, |m, (_, &i)| m | 1 << i);
+        let kept =
+            optional.iter().enumerate().filter(|(k, _)| mask >> k & 1 == 1).fold(required, |m, (_, &i)| m | 1 << i);
         inits.iter().any(|init| any_order(ops, kept, init, apply))
     })
 }
@@ -303,7 +309,9 @@ fn random_kv_history(seed: u64) -> Vec<KOp> {
     let mut ops: Vec<KOp> = ops.into_iter().map(|o| o.2).collect();
     if rng.chance(0.5) {
         // Perturb one get: a plausible wrong answer.
-        if let Some(KvOutput::Value(v)) = ops.iter_mut().filter_map(|o| o.output.as_mut()).find(|o| matches!(o, KvOutput::Value(_))) {
+        if let Some(KvOutput::Value(v)) =
+            ops.iter_mut().filter_map(|o| o.output.as_mut()).find(|o| matches!(o, KvOutput::Value(_)))
+        {
             *v = ["", "x", "xy", "yx", "xyx"][rng.below(5) as usize].to_string();
         }
     }
