@@ -68,7 +68,6 @@ struct KeyWindows<'h, 'm, M: Model> {
     ops: Vec<usize>,
     /// The cap on each search's steps.
     max_steps: u64,
-    steps: u64,
     /// Whether a search ran out of steps (its window was counted as not failing).
     gave_up: bool,
 }
@@ -122,7 +121,7 @@ impl<M: Model> KeyWindows<'_, '_, M> {
             calls.push(Call { call: op.call_us, ret, input: &op.input, output: None });
         }
         let init = if start == Start::Init { self.model.init() } else { self.model.unknown() };
-        match search(self.model, &calls, init, self.max_steps, &mut self.steps) {
+        match search(self.model, &calls, init, self.max_steps, &mut 0) {
             Some(outcome) => outcome == Outcome::NotLinearizable,
             None => {
                 self.gave_up = true;
@@ -187,7 +186,7 @@ pub fn shortest_failing_window<M: Model>(
     for indices in partition(history).into_values() {
         let mut ops = indices;
         ops.sort_by_key(|&i| (history[i].call_us, i));
-        let mut key = KeyWindows { model, history, ops, max_steps: max_steps_per_search, steps: 0, gave_up: false };
+        let mut key = KeyWindows { model, history, ops, max_steps: max_steps_per_search, gave_up: false };
         if let Some(w) = key.shortest() {
             if best.as_ref().is_none_or(|b| w.span() < b.span()) {
                 best = Some(w);
