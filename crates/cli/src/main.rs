@@ -1,8 +1,9 @@
 //! `sdlab`: the native runner. Other tools rely on its contract (see README): `list`,
-//! `run`, `explore`, `link encode|decode`. Exit codes: 0 every check holds, 1 a check
+//! `run`, `explore`, `link encode|decode`, `lincheck`. Exit codes: 0 every check holds, 1 a check
 //! failed, 2 bad input (with a one-line reason on stderr).
 
 mod commands;
+mod lincheck;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -36,6 +37,8 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         repeat: u32,
     },
+    /// Check recorded histories (Jepsen logs, EDN maps) for linearizability.
+    Lincheck(lincheck::LincheckArgs),
     /// Encode or decode scenario links.
     Link {
         #[command(subcommand)]
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run(&args),
         Command::Explore(args) => commands::explore(&args),
         Command::Bench { nodes, window, horizon_ms, repeat } => commands::bench(nodes, window, horizon_ms, repeat),
+        Command::Lincheck(args) => lincheck::lincheck(&args),
         Command::Link { op: LinkOp::Encode } => commands::link_encode(),
         Command::Link { op: LinkOp::Decode { link } } => commands::link_decode(&link),
     };

@@ -11,6 +11,9 @@ pub mod golden;
 pub mod metrics;
 pub mod run;
 pub mod scenario;
+#[cfg(not(target_arch = "wasm32"))]
+#[doc(hidden)]
+pub mod shared_data;
 pub mod sim;
 pub mod system;
 pub mod systems;

@@ -4,6 +4,7 @@
 pub mod base62;
 pub mod hash_ring;
 pub mod lfu;
+pub mod lincheck;
 pub mod lru;
 pub mod rate_limit;
 pub mod snowflake;
