@@ -84,7 +84,8 @@ impl<R> Wal<R> {
 
     /// Drops every durable record for which `keep` is false; the kept ones stay durable
     /// and in order, the volatile tail is untouched, and flushes under way still cover
-    /// the records they covered. Returns how many records were dropped.
+    /// the records they covered. `keep` sees the durable records in log order, once each.
+    /// Returns how many records were dropped.
     pub fn checkpoint(&mut self, mut keep: impl FnMut(&R) -> bool) -> usize {
         // dropped_before[i]: records dropped among the first i (i ≤ durable).
         let mut dropped_before = Vec::with_capacity(self.durable + 1);
