@@ -40,8 +40,9 @@
 //!   after its commit record was durable — or after aborting, which could only meet a
 //!   commit if atomicity was already broken, and the checks saw that when it happened.
 //! - a late abort is ignored, as presumed abort lets it be.
-//! Pauses change nothing here: a paused participant's messages arrive late, and lateness
-//! is the case above.
+//!
+//! Pauses add no new case: a paused node keeps its state, and what it sends or is sent
+//! meanwhile arrives late — the case above. Crashes neither: the floor is durable.
 //!
 //! Timeouts count ticks of a monotonic timer, not readings of the wall clock, so a clock
 //! that jumps does not stretch them (a drifting clock still does, by its drift).
@@ -55,7 +56,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Log records appended between checkpoints, and decided outcomes kept at most: a log
 /// segment's worth (a few megabytes), as real logs checkpoint per segment or per few
-/// minutes — a default ten-second run never reaches one, the longest runs take dozens.
+/// minutes: a default ten-second run never reaches one, the longest runs reach many.
 pub const CHECKPOINT_RECORDS: usize = 65_536;
 pub const TICK_MS: u64 = 10;
 /// How often an in-doubt participant asks the coordinator.
