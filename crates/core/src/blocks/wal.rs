@@ -11,6 +11,17 @@
 //! the order of records on disk is the order they were appended (Gray and Reuter,
 //! "Transaction Processing: Concepts and Techniques", 1993, ch. 9–10).
 //!
+//! A log that only grows cannot run for long, so `checkpoint` drops durable records the
+//! caller no longer needs — the records of transactions that are over — and keeps the
+//! rest, in order, still durable. It is the step PostgreSQL takes when it copies the
+//! state of prepared (in-doubt) transactions out of the WAL segments it is about to
+//! recycle (`CheckPointTwoPhase`, src/backend/access/transam/twophase.c): what an
+//! in-doubt transaction needs survives, everything else goes. Only the durable prefix is
+//! touched (a record still in the buffer has not reached the disk that is being
+//! compacted), and the rewrite is atomic: a crash keeps either the old durable prefix or
+//! the new one, never a mix (real logs get this by writing the new segment and renaming
+//! it into place).
+//!
 //! The caller models the fsync's latency (a timer); this type only keeps the books.
 //! Tested against a brute-force twin that tracks, record by record, which flushes cover it.
 
@@ -25,11 +36,13 @@ pub struct Wal<R> {
     next_ticket: u64,
     /// Flushes started, ever (the "forced writes" a protocol pays for).
     pub forces: u64,
+    /// Records dropped by checkpoints, ever.
+    pub checkpointed: u64,
 }
 
 impl<R> Default for Wal<R> {
     fn default() -> Self {
-        Wal { records: Vec::new(), durable: 0, flushing: Vec::new(), next_ticket: 1, forces: 0 }
+        Wal { records: Vec::new(), durable: 0, flushing: Vec::new(), next_ticket: 1, forces: 0, checkpointed: 0 }
     }
 }
 
@@ -67,6 +80,35 @@ impl<R> Wal<R> {
     pub fn crash(&mut self) {
         self.records.truncate(self.durable);
         self.flushing.clear();
+    }
+
+    /// Drops every durable record for which `keep` is false; the kept ones stay durable
+    /// and in order, the volatile tail is untouched, and flushes under way still cover
+    /// the records they covered. `keep` sees the durable records in log order, once each.
+    /// Returns how many records were dropped.
+    pub fn checkpoint(&mut self, mut keep: impl FnMut(&R) -> bool) -> usize {
+        // dropped_before[i]: records dropped among the first i (i ≤ durable).
+        let mut dropped_before = Vec::with_capacity(self.durable + 1);
+        dropped_before.push(0);
+        let mut i = 0;
+        self.records.retain(|r| {
+            let drop = i < self.durable && !keep(r);
+            i += 1;
+            if i <= self.durable {
+                dropped_before.push(dropped_before[i - 1] + usize::from(drop));
+            }
+            !drop
+        });
+        let dropped = dropped_before[self.durable];
+        for f in &mut self.flushing {
+            // A flush covers a prefix: past the durable part every dropped record lies
+            // before its end; inside it, only those before its end count.
+            f.1 -= dropped_before[f.1.min(self.durable)];
+        }
+        self.durable -= dropped;
+        self.checkpointed += dropped as u64;
+        self.records.shrink_to(self.records.len() * 2);
+        dropped
     }
 
     /// Every record, the durable ones first.
@@ -129,6 +171,11 @@ mod tests {
             self.records.retain(|r| r.2);
             self.started.clear();
         }
+        fn checkpoint(&mut self, keep: impl Fn(u32) -> bool) -> usize {
+            let before = self.records.len();
+            self.records.retain(|r| !r.2 || keep(r.0));
+            before - self.records.len()
+        }
         fn durable(&self) -> Vec<u32> {
             self.records.iter().filter(|r| r.2).map(|r| r.0).collect()
         }
@@ -138,7 +185,7 @@ mod tests {
     }
 
     #[test]
-    fn matches_a_record_by_record_twin_under_random_appends_flushes_and_crashes() {
+    fn matches_a_record_by_record_twin_under_random_appends_flushes_crashes_and_checkpoints() {
         for seed in 0..200 {
             let mut rng = Prng::new(seed);
             let mut wal = Wal::new();
@@ -160,9 +207,15 @@ mod tests {
                         let t = tickets[rng.below(tickets.len() as u64) as usize];
                         assert_eq!(wal.complete(t), twin.complete(t), "seed {seed} step {step}");
                     }
-                    9 => {
+                    9 if rng.below(2) == 0 => {
                         wal.crash();
                         twin.crash();
+                    }
+                    9 => {
+                        // Keep a random residue class, as a caller keeps in-doubt records.
+                        let (m, k) = (rng.between(2, 4) as u32, rng.below(2) as u32);
+                        let keep = |r: u32| r % m == k;
+                        assert_eq!(wal.checkpoint(|r| keep(*r)), twin.checkpoint(keep), "seed {seed} step {step}");
                     }
                     _ => {}
                 }
@@ -170,6 +223,28 @@ mod tests {
                 assert_eq!(wal.records(), twin.all().as_slice(), "seed {seed} step {step}");
             }
         }
+    }
+
+    #[test]
+    fn a_checkpoint_keeps_what_is_asked_and_never_touches_the_volatile_tail() {
+        let mut wal = Wal::new();
+        for r in ["prepare T1", "prepare T2", "commit T1"] {
+            wal.append(r);
+        }
+        let t = wal.force();
+        wal.append("abort T2 (lazy)");
+        let late = wal.force();
+        assert!(wal.complete(t));
+        // T1 is over; T2's prepare is durable but its abort is not: keep T2.
+        assert_eq!(wal.checkpoint(|r| r.ends_with("T2") || r.contains("T2 ")), 2);
+        assert_eq!(wal.durable(), &["prepare T2"]);
+        assert_eq!(wal.records(), &["prepare T2", "abort T2 (lazy)"]);
+        assert_eq!(wal.checkpoint(|_| false), 1, "the buffered abort is not on disk to drop");
+        assert!(wal.complete(late), "the flush under way still covers the abort");
+        assert_eq!(wal.durable(), &["abort T2 (lazy)"]);
+        wal.crash();
+        assert_eq!(wal.records(), &["abort T2 (lazy)"]);
+        assert_eq!(wal.checkpointed, 3);
     }
 
     #[test]

@@ -18,35 +18,64 @@
 //!   committed is committed at every participant it touched — the participants as the
 //!   client listed them. A participant that aborts it fails at once; one that has not
 //!   committed it by the end fails when the plan's faults were all repaired.
+//!
+//! Every check judges with bounded state: full detail (who decided, when) is kept per
+//! transaction only until every participant the client named has decided it, then a
+//! byte of flags per transaction remains ([`TxnBits`]), enough to catch a later
+//! contradiction — a participant deciding the other way after a crash, or a client told
+//! "committed" about a transaction some participant aborted.
 
 use super::msg::{Obs, TxnId};
 use super::outages::{longest_clear, Windows};
+use super::txn_bits::TxnBits;
 use crate::check::{Property, RunEnd};
 use crate::sim::time::SimTime;
 use crate::sim::NodeId;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 fn name(names: &[String], id: NodeId) -> String {
     names.get(id as usize).cloned().unwrap_or_else(|| format!("#{id}"))
 }
 
-/// First commit and first abort seen for one transaction.
+const COMMITTED: u8 = 1;
+const ABORTED: u8 = 2;
+const TOLD: u8 = 4;
+
+/// What a check still holds about an open transaction.
 #[derive(Clone, Default)]
-struct Verdicts {
+struct Open {
+    /// Participants that have not decided yet (`None`: unknown, never closes).
+    waiting: Option<Vec<NodeId>>,
+    /// First commit and first abort seen.
     commit: Option<(NodeId, SimTime)>,
     abort: Option<(NodeId, SimTime)>,
 }
 
 #[derive(Clone, Default)]
 pub struct Atomicity {
-    seen: BTreeMap<TxnId, Verdicts>,
+    open: BTreeMap<TxnId, Open>,
+    bits: TxnBits,
     decisions: u64,
+    txns: u64,
     names: Vec<String>,
 }
 
 impl Atomicity {
     pub fn new(names: Vec<String>) -> Atomicity {
         Atomicity { names, ..Atomicity::default() }
+    }
+
+    fn split(&self, txn: TxnId, v: Option<&Open>, now: (NodeId, SimTime), commit: bool) -> String {
+        let (c, a) = match v {
+            Some(v) => (v.commit, v.abort),
+            None if commit => (Some(now), None),
+            None => (None, Some(now)),
+        };
+        let who = |x: Option<(NodeId, SimTime)>, verb: &str| match x {
+            Some((p, at)) => format!("{} {verb} at {at}", name(&self.names, p)),
+            None => format!("a participant had {verb} it earlier"),
+        };
+        format!("{txn}: {} but {}", who(c, "committed"), who(a, "aborted"))
     }
 }
 
@@ -55,26 +84,44 @@ impl Property<Obs> for Atomicity {
         "atomicity"
     }
     fn observe(&mut self, at: SimTime, obs: &Obs) -> Option<String> {
+        match obs {
+            Obs::Submitted { txn, participants } => {
+                self.open.entry(*txn).or_default().waiting = Some(participants.clone());
+                return None;
+            }
+            Obs::Decided { .. } => {}
+            _ => return None,
+        }
         let Obs::Decided { txn, participant, commit } = *obs else { return None };
         self.decisions += 1;
-        let v = self.seen.entry(txn).or_default();
-        let slot = if commit { &mut v.commit } else { &mut v.abort };
-        let fresh = slot.is_none();
-        slot.get_or_insert((participant, at));
-        match (fresh, v.commit, v.abort) {
-            (true, Some((c, ct)), Some((a, abt))) => Some(format!(
-                "{txn}: {} committed at {ct} but {} aborted at {abt}",
-                name(&self.names, c),
-                name(&self.names, a)
-            )),
-            _ => None,
+        let flag = if commit { COMMITTED } else { ABORTED };
+        let before = self.bits.set(txn, flag);
+        if before & (COMMITTED | ABORTED) == 0 {
+            self.txns += 1;
         }
+        // A transaction closed earlier stays closed; its flags judge the late decision.
+        if before & (COMMITTED | ABORTED) == 0 || self.open.contains_key(&txn) {
+            let v = self.open.entry(txn).or_default();
+            let slot = if commit { &mut v.commit } else { &mut v.abort };
+            slot.get_or_insert((participant, at));
+        }
+        let split = (before & flag == 0 && (before | flag) & (COMMITTED | ABORTED) == COMMITTED | ABORTED)
+            .then(|| self.split(txn, self.open.get(&txn), (participant, at), commit));
+        if let Some(v) = self.open.get_mut(&txn) {
+            if let Some(w) = &mut v.waiting {
+                w.retain(|&p| p != participant);
+                if w.is_empty() {
+                    self.open.remove(&txn);
+                }
+            }
+        }
+        split
     }
     fn samples(&self) -> u64 {
         self.decisions
     }
     fn summary(&self) -> String {
-        format!("{} participant decisions over {} transactions, all agreeing", self.decisions, self.seen.len())
+        format!("{} participant decisions over {} transactions, all agreeing", self.decisions, self.txns)
     }
 }
 
@@ -153,13 +200,22 @@ impl Property<Obs> for NoBlocking {
     }
 }
 
+/// What durability still holds about an open transaction.
+#[derive(Clone)]
+struct Touched {
+    /// Participants the client named that have not committed it yet.
+    waiting: Vec<NodeId>,
+    told: Option<SimTime>,
+    aborted: Option<(NodeId, SimTime)>,
+}
+
 #[derive(Clone)]
 pub struct Durability {
-    touched: BTreeMap<TxnId, Vec<NodeId>>,
-    /// Told committed: when.
-    acked: BTreeMap<TxnId, SimTime>,
-    committed_at: BTreeMap<TxnId, BTreeSet<NodeId>>,
-    aborted_by: BTreeMap<TxnId, (NodeId, SimTime)>,
+    /// Transactions neither committed everywhere nor aborted anywhere yet.
+    open: BTreeMap<TxnId, Touched>,
+    /// Told committed / aborted somewhere, for every transaction.
+    bits: TxnBits,
+    acked: u64,
     /// Whether the plan repairs every fault (else unfinished commits are not judged).
     repaired: bool,
     names: Vec<String>,
@@ -167,23 +223,22 @@ pub struct Durability {
 
 impl Durability {
     pub fn new(repaired: bool, names: Vec<String>) -> Durability {
-        Durability {
-            touched: BTreeMap::new(),
-            acked: BTreeMap::new(),
-            committed_at: BTreeMap::new(),
-            aborted_by: BTreeMap::new(),
-            repaired,
-            names,
-        }
+        Durability { open: BTreeMap::new(), bits: TxnBits::default(), acked: 0, repaired, names }
     }
 
-    fn lost(&self, txn: TxnId) -> Option<String> {
-        let told = self.acked.get(&txn)?;
-        let &(p, at) = self.aborted_by.get(&txn)?;
-        Some(format!(
-            "{txn}: the client was told it committed at {told}, but {} aborted it at {at}",
-            name(&self.names, p)
-        ))
+    fn lost(&self, txn: TxnId, now: SimTime) -> Option<String> {
+        if self.bits.get(txn) & (TOLD | ABORTED) != TOLD | ABORTED {
+            return None;
+        }
+        let t = self.open.get(&txn);
+        let told = t.and_then(|t| t.told).unwrap_or(now);
+        Some(match t.and_then(|t| t.aborted) {
+            Some((p, at)) => format!(
+                "{txn}: the client was told it committed at {told}, but {} aborted it at {at}",
+                name(&self.names, p)
+            ),
+            None => format!("{txn}: the client was told it committed at {told}, but a participant had aborted it"),
+        })
     }
 }
 
@@ -192,22 +247,42 @@ impl Property<Obs> for Durability {
         "durability"
     }
     fn observe(&mut self, at: SimTime, obs: &Obs) -> Option<String> {
-        match obs {
-            Obs::Submitted { txn, participants } => {
-                self.touched.insert(*txn, participants.clone());
+        match *obs {
+            Obs::Submitted { txn, ref participants } => {
+                let t = Touched { waiting: participants.clone(), told: None, aborted: None };
+                self.open.insert(txn, t);
                 None
             }
             Obs::Acked { txn, committed: true } => {
-                self.acked.entry(*txn).or_insert(at);
-                self.lost(*txn)
+                if self.bits.set(txn, TOLD) & TOLD == 0 {
+                    self.acked += 1;
+                }
+                if let Some(t) = self.open.get_mut(&txn) {
+                    t.told.get_or_insert(at);
+                }
+                self.lost(txn, at)
             }
             Obs::Decided { txn, participant, commit: true } => {
-                self.committed_at.entry(*txn).or_default().insert(*participant);
+                if let Some(t) = self.open.get_mut(&txn) {
+                    t.waiting.retain(|&p| p != participant);
+                    if t.waiting.is_empty() {
+                        // Committed everywhere: only a later abort could still hurt, and
+                        // the flags catch that.
+                        self.open.remove(&txn);
+                    }
+                }
                 None
             }
             Obs::Decided { txn, participant, commit: false } => {
-                self.aborted_by.entry(*txn).or_insert((*participant, at));
-                self.lost(*txn)
+                self.bits.set(txn, ABORTED);
+                if let Some(t) = self.open.get_mut(&txn) {
+                    t.aborted.get_or_insert((participant, at));
+                }
+                let lost = self.lost(txn, at);
+                // Aborted: if the client is (or will be) told "committed", that fails now
+                // or when it is told, from the flags.
+                self.open.remove(&txn);
+                lost
             }
             _ => None,
         }
@@ -216,30 +291,19 @@ impl Property<Obs> for Durability {
         if !self.repaired {
             return None;
         }
-        for (txn, told) in &self.acked {
-            let done = self.committed_at.get(txn);
-            let missing: Vec<String> = self
-                .touched
-                .get(txn)
-                .into_iter()
-                .flatten()
-                .filter(|p| !done.is_some_and(|d| d.contains(p)))
-                .map(|&p| name(&self.names, p))
-                .collect();
-            if !missing.is_empty() {
-                return Some(format!(
-                    "{txn}: the client was told it committed at {told}, but {} had not committed it by the end",
-                    missing.join(", ")
-                ));
-            }
-        }
-        None
+        let (txn, t) = self.open.iter().find(|(_, t)| t.told.is_some() && !t.waiting.is_empty())?;
+        let missing: Vec<String> = t.waiting.iter().map(|&p| name(&self.names, p)).collect();
+        Some(format!(
+            "{txn}: the client was told it committed at {}, but {} had not committed it by the end",
+            t.told.unwrap_or_default(),
+            missing.join(", ")
+        ))
     }
     fn samples(&self) -> u64 {
-        self.acked.len() as u64
+        self.acked
     }
     fn summary(&self) -> String {
         let tail = if self.repaired { "" } else { " (unfinished ones not judged: a fault is never repaired)" };
-        format!("{} acknowledged commits, each committed at every participant it touched{tail}", self.acked.len())
+        format!("{} acknowledged commits, each committed at every participant it touched{tail}", self.acked)
     }
 }

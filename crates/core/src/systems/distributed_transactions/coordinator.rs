@@ -16,6 +16,14 @@
 //!   participants acknowledge (or a timeout passes) it sends the final commit. The
 //!   pre-commit record is its commit decision, for recovery and for inquiries.
 //!
+//! Checkpoints keep the log bounded: every `checkpoint_every` records it drops the records
+//! of each transaction whose end record is durable — every participant acknowledged, so
+//! none is in doubt and recovery would skip it anyway. Commit records without a durable
+//! end stay, so recovery rebuilds the same unfinished set. The coordinator needs no
+//! memory of finished transactions beyond that: it forgot them in memory the moment it
+//! wrote the end record, and an inquiry can only come from a participant in doubt, which
+//! no participant of a finished transaction is.
+//!
 //! Timeouts are counted in ticks of a monotonic timer. The coordinator waits
 //! `vote_timeout_ms` for votes (then aborts) and, in 3PC, as long for pre-commit
 //! acknowledgements (then commits anyway: every vote was yes). Commits are re-sent every
@@ -28,6 +36,8 @@ use crate::sim::time::SimDuration;
 use crate::sim::NodeId;
 use std::collections::BTreeMap;
 
+/// Log records appended between checkpoints (as for participants).
+pub const CHECKPOINT_RECORDS: usize = 65_536;
 pub const TICK_MS: u64 = 10;
 pub const RETRY_MS: u64 = 100;
 const KIND_TICK: u64 = 1;
@@ -89,6 +99,10 @@ pub struct Coordinator {
     pub txns: BTreeMap<TxnId, CoordTxn>,
     pending: BTreeMap<u64, TxnId>,
     ticks: u64,
+    /// Checkpoint once this many records were appended since the last one.
+    pub checkpoint_every: usize,
+    /// Log length after the last checkpoint.
+    kept: usize,
     // For the views.
     pub recent: Vec<(TxnId, &'static str)>,
     pub commits: u64,
@@ -103,10 +117,30 @@ impl Coordinator {
             txns: BTreeMap::new(),
             pending: BTreeMap::new(),
             ticks: 0,
+            checkpoint_every: CHECKPOINT_RECORDS,
+            kept: 0,
             recent: Vec::new(),
             commits: 0,
             aborts: 0,
         }
+    }
+
+    /// Drops the records of every transaction whose end record is durable, up to that
+    /// end record (a later record of the same id, were there one, would stay).
+    pub fn checkpoint(&mut self) {
+        let mut ended: BTreeMap<TxnId, usize> = BTreeMap::new();
+        for (i, r) in self.wal.durable().iter().enumerate() {
+            if let CoordRec::End { txn } = r {
+                ended.insert(*txn, i);
+            }
+        }
+        let mut i = 0;
+        self.wal.checkpoint(|r| {
+            let keep = ended.get(&r.txn()).is_none_or(|&end| i > end);
+            i += 1;
+            keep
+        });
+        self.kept = self.wal.len();
     }
 
     fn remember(&mut self, txn: TxnId, what: &'static str) {
@@ -268,6 +302,9 @@ impl Coordinator {
 
     fn on_tick(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
         self.ticks += 1;
+        if self.wal.len() >= self.kept.saturating_add(self.checkpoint_every) {
+            self.checkpoint();
+        }
         let vote_ticks = self.cfg.vote_timeout_ms.div_ceil(TICK_MS);
         let retry_ticks = RETRY_MS / TICK_MS;
         let txns: Vec<(TxnId, Phase, u64, u64)> =
@@ -330,6 +367,7 @@ impl Actor for Coordinator {
     }
 
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
+        self.kept = self.wal.len();
         if self.cfg.mode != Mode::NoLog {
             self.recover(ctx);
         }

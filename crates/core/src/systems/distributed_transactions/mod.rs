@@ -19,6 +19,7 @@ pub mod msg;
 pub mod node;
 pub mod outages;
 pub mod participant;
+pub mod txn_bits;
 pub mod views;
 
 #[cfg(test)]
@@ -272,20 +273,31 @@ pub fn doubt_bound_ms(p: &Params) -> u64 {
 }
 
 fn build(scenario: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>, BuildError> {
-    let (specs, props) = parts(scenario)?;
+    let (specs, props) = parts(scenario, participant::CHECKPOINT_RECORDS)?;
     system::assemble(scenario, opts, specs, props, views::views)
 }
 
 /// The world itself (for tests that read the nodes after a run).
 pub fn build_world(scenario: &Scenario, opts: &BuildOptions) -> Result<World<Node>, BuildError> {
-    let (specs, props) = parts(scenario)?;
+    build_world_checkpointing(scenario, opts, participant::CHECKPOINT_RECORDS)
+}
+
+/// The world with every log checkpointed each `every` records (tests use a small
+/// interval so that short runs checkpoint often).
+pub fn build_world_checkpointing(
+    scenario: &Scenario,
+    opts: &BuildOptions,
+    every: usize,
+) -> Result<World<Node>, BuildError> {
+    let (specs, props) = parts(scenario, every)?;
     system::world(scenario, opts, specs, props)
 }
 
 type Parts = (Vec<NodeSpec<Node>>, Vec<Box<dyn Property<Obs>>>);
 
-/// Nodes (coordinator, then participants, then clients) and checks of a scenario.
-fn parts(scenario: &Scenario) -> Result<Parts, BuildError> {
+/// Nodes (coordinator, then participants, then clients) and checks of a scenario; every
+/// log is checkpointed each `checkpoint_every` records.
+fn parts(scenario: &Scenario, checkpoint_every: usize) -> Result<Parts, BuildError> {
     let p = &scenario.params;
     let strategy = Strategy::from_id(scenario.strategy.id)
         .ok_or_else(|| BuildError(format!("distributed-transactions has no strategy {:?}", scenario.strategy.id)))?;
@@ -298,7 +310,9 @@ fn parts(scenario: &Scenario) -> Result<Parts, BuildError> {
         fsync_ms: p.int("fsync_ms") as u64,
         vote_timeout_ms: p.int("vote_timeout_ms") as u64,
     };
-    specs.push(NodeSpec::new("coordinator", "coordinator", Node::Coordinator(Coordinator::new(cfg))));
+    let mut c = Coordinator::new(cfg);
+    c.checkpoint_every = checkpoint_every;
+    specs.push(NodeSpec::new("coordinator", "coordinator", Node::Coordinator(c)));
     let part_names = participant_names(p);
     for name in &part_names {
         let cfg = PartCfg {
@@ -310,7 +324,9 @@ fn parts(scenario: &Scenario) -> Result<Parts, BuildError> {
             timeout_ms: three_pc_timeout_ms(p),
             heuristic_ms: p.int("heuristic_ms") as u64,
         };
-        specs.push(NodeSpec::new(name.clone(), "participant", Node::Participant(Participant::new(cfg))));
+        let mut part = Participant::new(cfg);
+        part.checkpoint_every = checkpoint_every;
+        specs.push(NodeSpec::new(name.clone(), "participant", Node::Participant(part)));
     }
     let span = p.int("span") as usize;
     for i in 0..p.int("clients") as u32 {

@@ -117,6 +117,17 @@ pub enum PartRec {
     },
 }
 
+impl PartRec {
+    pub fn txn(&self) -> TxnId {
+        match *self {
+            PartRec::Prepared { txn, .. }
+            | PartRec::PreCommitted { txn }
+            | PartRec::Committed { txn }
+            | PartRec::Aborted { txn } => txn,
+        }
+    }
+}
+
 /// The coordinator's log record.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CoordRec {
@@ -126,6 +137,14 @@ pub enum CoordRec {
     PreCommit { txn: TxnId, participants: Vec<NodeId> },
     /// Every participant acknowledged; the transaction can be forgotten (lazy).
     End { txn: TxnId },
+}
+
+impl CoordRec {
+    pub fn txn(&self) -> TxnId {
+        match *self {
+            CoordRec::Commit { txn, .. } | CoordRec::PreCommit { txn, .. } | CoordRec::End { txn } => txn,
+        }
+    }
 }
 
 /// What nodes report to the checks (the kernel stamps each with the true time).

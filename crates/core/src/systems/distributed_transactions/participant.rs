@@ -19,6 +19,31 @@
 //! "abort" again). Crashes drop the lock table and everything not yet durable; a restart
 //! rebuilds the in-doubt transactions from the log and re-takes their locks.
 //!
+//! Checkpoints keep the log and the memory of outcomes bounded. Every
+//! `checkpoint_every` records (or decided outcomes) it forgets each decided transaction
+//! whose records are all durable: the log drops its records ([`Wal::checkpoint`] keeps
+//! those of in-doubt transactions, so recovery rebuilds the same in-doubt set) and the
+//! outcome leaves memory. What remains is a floor per client, kept durably with the
+//! checkpoint (the control file of a real log): every transaction of that client at or
+//! below it that is not in progress here is over here. Client sequence numbers only
+//! grow, so a floor is all it takes. A message about a forgotten transaction can only be
+//! a late or duplicated copy, or a prepare that comes after a later transaction of the
+//! same client was already decided here:
+//! - a duplicate prepare is refused (vote no, nothing reported): re-preparing would lock
+//!   the key again and, asked about it, a coordinator that already finished it would
+//!   presume abort — an abort of a transaction this participant may have committed. A no
+//!   vote is always safe before voting yes; after a yes vote and a decision here, the
+//!   coordinator has decided too, so the only run that could hear this no is a new run of
+//!   the same id started by a duplicated `Begin`, which no participant is in doubt about.
+//! - a late commit (or pre-commit) is acknowledged: a coordinator re-sends commit until
+//!   every participant acknowledges, and this participant forgot the transaction only
+//!   after its commit record was durable — or after aborting, which could only meet a
+//!   commit if atomicity was already broken, and the checks saw that when it happened.
+//! - a late abort is ignored, as presumed abort lets it be.
+//!
+//! Pauses add no new case: a paused node keeps its state, and what it sends or is sent
+//! meanwhile arrives late — the case above. Crashes neither: the floor is durable.
+//!
 //! Timeouts count ticks of a monotonic timer, not readings of the wall clock, so a clock
 //! that jumps does not stretch them (a drifting clock still does, by its drift).
 
@@ -27,8 +52,12 @@ use crate::blocks::wal::Wal;
 use crate::sim::node::{Actor, Ctx};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::NodeId;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+/// Log records appended between checkpoints, and decided outcomes kept at most: a log
+/// segment's worth (a few megabytes), as real logs checkpoint per segment or per few
+/// minutes: a default ten-second run never reaches one, the longest runs reach many.
+pub const CHECKPOINT_RECORDS: usize = 65_536;
 pub const TICK_MS: u64 = 10;
 /// How often an in-doubt participant asks the coordinator.
 pub const INQUIRE_MS: u64 = 100;
@@ -106,8 +135,18 @@ pub struct Participant {
     // Volatile.
     pub active: BTreeMap<TxnId, Active>,
     pub locks: BTreeMap<u64, TxnId>,
-    /// Outcomes known here: from the log after a restart, plus this run's decisions.
+    /// Outcomes known here and not yet forgotten: from the log after a restart, plus
+    /// this run's decisions since the last checkpoint.
     pub decided: BTreeMap<TxnId, bool>,
+    /// Durable (written with each checkpoint): per client, the highest sequence number
+    /// forgotten. Every transaction of that client at or below it, unless in progress
+    /// here, is over here.
+    pub forgotten: BTreeMap<u32, u32>,
+    /// Checkpoint once this many records were appended since the last one, or this many
+    /// outcomes are remembered.
+    pub checkpoint_every: usize,
+    /// Log length after the last checkpoint.
+    kept: usize,
     pending: BTreeMap<u64, Then>,
     ticks: u64,
     // For the views (kept across crashes; the protocol never reads it).
@@ -124,6 +163,9 @@ impl Participant {
             active: BTreeMap::new(),
             locks: BTreeMap::new(),
             decided: BTreeMap::new(),
+            forgotten: BTreeMap::new(),
+            checkpoint_every: CHECKPOINT_RECORDS,
+            kept: 0,
             pending: BTreeMap::new(),
             ticks: 0,
             trail: Vec::new(),
@@ -135,6 +177,28 @@ impl Participant {
     /// Transactions voted yes on and not yet decided.
     pub fn in_doubt(&self) -> usize {
         self.active.values().filter(|a| a.state != PState::Preparing).count()
+    }
+
+    /// Whether `txn` is at or below its client's floor: decided here and forgotten.
+    pub fn forgot(&self, txn: TxnId) -> bool {
+        self.forgotten.get(&txn.client).is_some_and(|&seq| txn.seq <= seq)
+    }
+
+    /// Forgets every decided transaction whose records are all durable: drops its records
+    /// from the log and its outcome from memory, and raises its client's floor. The
+    /// records of in-doubt transactions and of those whose last record is still in the
+    /// buffer stay.
+    pub fn checkpoint(&mut self) {
+        let buffered: BTreeSet<TxnId> = self.wal.records()[self.wal.durable_len()..].iter().map(PartRec::txn).collect();
+        let forget: BTreeSet<TxnId> =
+            self.decided.keys().filter(|t| !buffered.contains(t) && !self.active.contains_key(t)).copied().collect();
+        self.wal.checkpoint(|r| !forget.contains(&r.txn()));
+        for t in &forget {
+            self.decided.remove(t);
+            let floor = self.forgotten.entry(t.client).or_default();
+            *floor = (*floor).max(t.seq);
+        }
+        self.kept = self.wal.len();
     }
 
     fn force(&mut self, then: Then, ctx: &mut Ctx<'_, Msg, Obs>) {
@@ -232,6 +296,12 @@ impl Participant {
             }
             return;
         }
+        if self.forgot(txn) {
+            // Over here and forgotten: refuse, never prepare it again (see the module doc).
+            ctx.metrics.add("votes_no_forgotten", 1);
+            self.send(Msg::Vote { txn, yes: false }, ctx);
+            return;
+        }
         let refuse = if self.locks.contains_key(&key) {
             ctx.metrics.add("votes_no_lock_held", 1);
             Some("lock held")
@@ -314,6 +384,9 @@ impl Participant {
         let state = self.active.get(&txn).map(|a| a.state);
         if let Some(PState::Prepared | PState::PreCommitting | PState::PreCommitted) = state {
             self.start_commit(txn, "", ctx);
+        } else if state.is_none() && self.forgot(txn) {
+            ctx.metrics.add("late_commits_acked", 1);
+            self.send(Msg::Ack { txn }, ctx);
         }
     }
 
@@ -341,7 +414,12 @@ impl Participant {
             }
             None => {}
         }
-        let Some(a) = self.active.get_mut(&txn) else { return };
+        let Some(a) = self.active.get_mut(&txn) else {
+            if self.forgot(txn) {
+                self.send(Msg::PreCommitAck { txn }, ctx);
+            }
+            return;
+        };
         match a.state {
             PState::Prepared => {
                 a.state = PState::PreCommitting;
@@ -353,9 +431,14 @@ impl Participant {
         }
     }
 
-    /// Every tick: 3PC timeouts, heuristic decisions, inquiries.
+    /// Every tick: a checkpoint when due, 3PC timeouts, heuristic decisions, inquiries.
     fn on_tick(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
         self.ticks += 1;
+        if self.wal.len() >= self.kept.saturating_add(self.checkpoint_every)
+            || self.decided.len() >= self.checkpoint_every
+        {
+            self.checkpoint();
+        }
         let timeout = self.cfg.timeout_ms.div_ceil(TICK_MS);
         let heuristic = self.cfg.heuristic_ms.div_ceil(TICK_MS);
         let inquire_every = INQUIRE_MS / TICK_MS;
@@ -451,6 +534,7 @@ impl Actor for Participant {
     }
 
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
+        self.kept = self.wal.len();
         self.recover(ctx);
         self.on_tick(ctx);
     }
@@ -491,11 +575,12 @@ impl Actor for Participant {
 
     fn describe(&self) -> String {
         format!(
-            "{} in doubt · {} locks · log {}/{}",
+            "{} in doubt · {} locks · log {}/{} ({} checkpointed)",
             self.in_doubt(),
             self.locks.len(),
             self.wal.durable_len(),
-            self.wal.len()
+            self.wal.len(),
+            self.wal.checkpointed
         )
     }
 }
