@@ -119,10 +119,10 @@ impl Schedule {
         if !(self.days_of_month.star || self.days_of_week.star) {
             return None;
         }
-        let possible = (1..=12u32).any(|m| {
-            self.months.contains(m) && (1..=days_in_month(2000, m)).any(|d| self.days_of_month.contains(d))
-        });
-        (!possible).then(|| format!("{:?} never fires: no selected day of the month exists in a selected month", self.source))
+        let possible = (1..=12u32)
+            .any(|m| self.months.contains(m) && (1..=days_in_month(2000, m)).any(|d| self.days_of_month.contains(d)));
+        (!possible)
+            .then(|| format!("{:?} never fires: no selected day of the month exists in a selected month", self.source))
     }
 }
 
