@@ -365,19 +365,19 @@ fn estimates(s: &Scenario) -> Vec<Estimate> {
     let (fail, retries) = (p.int("fail_pct") as f64 / 100.0, p.int("retries") as i32);
     let strategy = Strategy::from_id(s.strategy.id);
     let dispatches = match strategy {
-        Some(Strategy::EveryNode) => n,
-        _ => 1.0,
+        Some(Strategy::EveryNode) => p.int("schedulers"),
+        _ => 1,
     };
     vec![
         Estimate::new(
             "Fires in the run",
-            estimate::si(fires as f64),
+            fires.to_string(),
             format!("{} jobs over {} cron hours", registry.len(), p.int("hours")),
         ),
         Estimate::new("Fires per cron hour", estimate::si(per_hour), "brute-force count over the registry"),
         Estimate::new(
             "Runs started per fire",
-            format!("{} (+{:.2} retries)", estimate::si(dispatches), fail / (1.0 - fail).max(0.01)),
+            format!("{dispatches} (+{:.2} retries)", fail / (1.0 - fail).max(0.01)),
             "every-node: one per scheduler; failures add fail/(1−fail) on average",
         ),
         Estimate::new(
@@ -401,7 +401,7 @@ fn estimates(s: &Scenario) -> Vec<Estimate> {
         ),
         Estimate::new(
             "Catch-up after the default outage",
-            format!("{} fires", estimate::si(per_hour * p.int("outage_ms") as f64 / 60_000.0)),
+            format!("≈ {:.0} fires", per_hour * p.int("outage_ms") as f64 / 60_000.0),
             "fires per cron hour × outage (one simulated second = one cron minute)",
         ),
     ]

@@ -86,7 +86,10 @@ impl Target {
     }
 
     /// Whether an effect is applied; `Ok(false)` is a repeat of the effect already applied
-    /// under the same token (a retried message), which changes nothing.
+    /// under the same token (a retried message), which changes nothing. The effect is an
+    /// ordinary write carrying its token: the fenced target checks the token against the
+    /// fire's highest claim, not whether the fire already took effect — that was settled
+    /// at the claim, which the run had to pass first.
     pub fn effect(&mut self, fire: FireId, token: u64) -> Result<bool, Refusal> {
         let r = self.records.entry(fire).or_default();
         if self.mode == Mode::Fenced {
@@ -95,9 +98,6 @@ impl Target {
             }
             if r.applied == Some(token) {
                 return Ok(false);
-            }
-            if r.applied.is_some() {
-                return Err(Refusal::AlreadyDone);
             }
         }
         r.applied = Some(token);
@@ -151,5 +151,60 @@ impl Actor for Target {
 
     fn describe(&self) -> String {
         format!("{} effects · {} refused", self.applied, self.refused)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One attempt's steps: claim, then (if the claim passed) its effect, then maybe a
+    /// resent copy of the effect (a retry after a lost reply).
+    #[derive(Clone, Copy)]
+    struct Attempt {
+        token: u64,
+        step: u8,
+        claimed: bool,
+    }
+
+    /// Every interleaving of the attempts' steps; returns the most effects one fire got.
+    fn worst(mode: Mode, attempts: &mut Vec<Attempt>, t: &mut Target) -> u32 {
+        let fire = FireId { job: 0, minute: 0 };
+        let mut most = t.records.get(&fire).map_or(0, |r| r.effects);
+        for i in 0..attempts.len() {
+            let a = attempts[i];
+            if a.step >= 3 || (a.step >= 1 && !a.claimed) {
+                continue;
+            }
+            let (mut t2, mut next) = (t.clone(), attempts.clone());
+            match a.step {
+                0 => next[i].claimed = t2.claim(fire, a.token).is_ok(),
+                _ => {
+                    let _ = t2.effect(fire, a.token);
+                }
+            }
+            next[i].step += 1;
+            most = most.max(worst(mode, &mut next, &mut t2));
+        }
+        most
+    }
+
+    fn attempts(n: u64) -> Vec<Attempt> {
+        (1..=n).map(|token| Attempt { token, step: 0, claimed: false }).collect()
+    }
+
+    /// Exhaustively, over every interleaving of three attempts (tokens 1, 2, 3) with a
+    /// resent effect each: the fenced target never applies a fire twice; the claim-only and
+    /// blind targets can.
+    #[test]
+    fn only_the_fenced_target_applies_at_most_once_in_every_interleaving() {
+        for (mode, bound) in [(Mode::Fenced, 1), (Mode::ClaimOnly, 2), (Mode::Blind, 2)] {
+            let most = worst(mode, &mut attempts(3), &mut Target::new(mode));
+            if mode == Mode::Fenced {
+                assert_eq!(most, bound, "{mode:?}");
+            } else {
+                assert!(most >= bound, "{mode:?}: at most {most}");
+            }
+        }
     }
 }

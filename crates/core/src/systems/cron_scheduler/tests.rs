@@ -305,3 +305,50 @@ fn corners() {
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+#[test]
+fn views_show_fires_per_node_and_the_registry() {
+    use crate::view::View;
+    let s = from_json(r#"{"version":1,"system":"cron-scheduler","strategy":"every-node","seed":1,"faults":[]}"#);
+    let w = run_until(&s, 61_500);
+    let views = views::views(&w);
+    let View::Timeline(t) = &views[0] else { panic!("a timeline first") };
+    let lane = |n: &str| t.lanes.iter().find(|l| l.name == n).unwrap();
+    // Every scheduler dispatched the first sync fire, and it shows as a duplicate.
+    for n in ["sched-0", "sched-1", "sched-2"] {
+        assert!(lane(n).spans.iter().any(|s| s.label.starts_with("sync 23:00") && s.kind == "bad"), "{n}");
+    }
+    assert!(lane("worker-0").spans.iter().any(|s| s.kind == "bad"));
+    let View::Table(jobs) = &views[1] else { panic!("the registry second") };
+    // At 00:01 on 1 March: sync next at 00:02, @monthly next on 1 April.
+    assert_eq!(jobs.rows[0][..3], ["sync".to_string(), "*/2 * * * *".into(), "00:02".into()]);
+    assert_eq!(jobs.rows[4][0], "month-start");
+    assert_eq!(jobs.rows[4][3], "1", "fired once, at midnight");
+    assert_eq!(jobs.rows[4][5], "1", "three times, in fact");
+
+    let s = from_json(r#"{"version":1,"system":"cron-scheduler","strategy":"leader-fencing","seed":1,"faults":[]}"#);
+    let w = run_until(&s, 30_000);
+    let views = views::views(&w);
+    let View::Timeline(t) = &views[0] else { panic!() };
+    let leader = t.lanes.iter().find(|l| l.name == "sched-0").unwrap();
+    assert!(leader.spans.iter().any(|s| s.label == "leader, epoch 1"));
+    assert!(t.lanes.iter().filter(|l| l.name.starts_with("sched-") && l.name != "sched-0").all(|l| l.spans.is_empty()));
+    let View::Table(coord) = &views[3] else { panic!() };
+    assert_eq!(coord.rows[0][0], "sched-0");
+}
+
+#[test]
+fn estimates_follow_the_parameters() {
+    let value =
+        |s: &Scenario, label: &str| (DEF.estimates)(s).into_iter().find(|e| e.label == label).map(|e| e.value).unwrap();
+    let every = from_json(r#"{"version":1,"system":"cron-scheduler","strategy":"every-node","seed":1}"#);
+    let leader = from_json(
+        r#"{"version":1,"system":"cron-scheduler","strategy":"leader-fencing","seed":1,"params":{"every_min":1,"lease_ms":1000}}"#,
+    );
+    // */2 gives 60 fires in two hours, plus report 4, rollup 2, weekend 6, month-start 1.
+    assert_eq!(value(&every, "Fires in the run"), "73");
+    assert_eq!(value(&leader, "Fires in the run"), "133");
+    assert!(value(&every, "Runs started per fire").starts_with("3 "));
+    assert!(value(&leader, "Runs started per fire").starts_with("1 "));
+    assert!(value(&leader, "Failover").starts_with("≤ 1.38 k ms"), "{}", value(&leader, "Failover"));
+}
