@@ -168,7 +168,7 @@ mod tests {
     }
 
     /// Every interleaving of the attempts' steps; returns the most effects one fire got.
-    fn worst(mode: Mode, attempts: &mut Vec<Attempt>, t: &mut Target) -> u32 {
+    fn worst(attempts: &[Attempt], t: &Target) -> u32 {
         let fire = FireId { job: 0, minute: 0 };
         let mut most = t.records.get(&fire).map_or(0, |r| r.effects);
         for i in 0..attempts.len() {
@@ -176,7 +176,7 @@ mod tests {
             if a.step >= 3 || (a.step >= 1 && !a.claimed) {
                 continue;
             }
-            let (mut t2, mut next) = (t.clone(), attempts.clone());
+            let (mut t2, mut next) = (t.clone(), attempts.to_vec());
             match a.step {
                 0 => next[i].claimed = t2.claim(fire, a.token).is_ok(),
                 _ => {
@@ -184,7 +184,7 @@ mod tests {
                 }
             }
             next[i].step += 1;
-            most = most.max(worst(mode, &mut next, &mut t2));
+            most = most.max(worst(&next, &t2));
         }
         most
     }
@@ -199,7 +199,7 @@ mod tests {
     #[test]
     fn only_the_fenced_target_applies_at_most_once_in_every_interleaving() {
         for (mode, bound) in [(Mode::Fenced, 1), (Mode::ClaimOnly, 2), (Mode::Blind, 2)] {
-            let most = worst(mode, &mut attempts(3), &mut Target::new(mode));
+            let most = worst(&attempts(3), &Target::new(mode));
             if mode == Mode::Fenced {
                 assert_eq!(most, bound, "{mode:?}");
             } else {
