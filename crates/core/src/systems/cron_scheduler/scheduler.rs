@@ -429,7 +429,7 @@ impl Scheduler {
         if until <= ctx.local_time() {
             return; // an answer that took longer than the lease is worth nothing
         }
-        if fresh || self.epoch() != Some(epoch) {
+        if fresh {
             self.step_down(ctx);
             self.lease = Some((epoch, until));
             self.seq = 0;
@@ -438,7 +438,9 @@ impl Scheduler {
             let (cursors, started) = grant;
             self.resume = started.into_iter().collect();
             self.load(&cursors, ctx);
-        } else if let Some((_, u)) = self.lease.as_mut() {
+        } else if let Some((_, u)) = self.lease.as_mut().filter(|(e, _)| *e == epoch) {
+            // A renewal of the term this node still holds. One for a term it already left
+            // is ignored: resuming it would reuse that term's tokens.
             *u = (*u).max(until);
         }
     }
