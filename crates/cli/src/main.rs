@@ -1,8 +1,9 @@
 //! `sdlab`: the native runner. Other tools rely on its contract (see README): `list`,
-//! `run`, `explore`, `link encode|decode`, `lincheck`. Exit codes: 0 every check holds, 1 a check
-//! failed, 2 bad input (with a one-line reason on stderr).
+//! `run`, `explore`, `link encode|decode`, `lincheck`, `cron`. Exit codes: 0 every check
+//! holds, 1 a check failed, 2 bad input (with a one-line reason on stderr).
 
 mod commands;
+mod cron;
 mod lincheck;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +40,8 @@ enum Command {
     },
     /// Check recorded histories (Jepsen logs, EDN maps) for linearizability.
     Lincheck(lincheck::LincheckArgs),
+    /// List the next fire times of a cron expression (strictly after --from, UTC).
+    Cron(cron::CronArgs),
     /// Encode or decode scenario links.
     Link {
         #[command(subcommand)]
@@ -73,8 +76,14 @@ fn quiet_on_broken_pipe() {
 
 /// clap's multi-line usage error as one line: the reason, without the usage block.
 fn one_line(text: &str) -> String {
-    let reason = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("bad arguments");
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let reason = lines.next().unwrap_or("bad arguments");
     let reason = reason.strip_prefix("error: ").unwrap_or(reason);
+    // "the following required arguments were not provided:" names them on the next line.
+    let reason = match (reason.strip_suffix(':'), lines.next()) {
+        (Some(head), Some(what)) if !what.starts_with("Usage") => format!("{head}: {what}"),
+        _ => reason.to_string(),
+    };
     let tip = text.lines().map(str::trim).find(|l| l.starts_with("tip: ")).map(|t| format!(" ({t})"));
     format!("{reason}{}; see `sdlab --help`", tip.unwrap_or_default())
 }
@@ -100,6 +109,7 @@ fn main() -> ExitCode {
         Command::Explore(args) => commands::explore(&args),
         Command::Bench { nodes, window, horizon_ms, repeat } => commands::bench(nodes, window, horizon_ms, repeat),
         Command::Lincheck(args) => lincheck::lincheck(&args),
+        Command::Cron(args) => cron::cron(&args),
         Command::Link { op: LinkOp::Encode } => commands::link_encode(),
         Command::Link { op: LinkOp::Decode { link } } => commands::link_decode(&link),
     };

@@ -2,6 +2,7 @@
 //! here and tested against a brute-force twin.
 
 pub mod base62;
+pub mod cron;
 pub mod hash_ring;
 pub mod lfu;
 pub mod lincheck;
