@@ -7,6 +7,7 @@ pub mod hash_ring;
 pub mod lfu;
 pub mod lincheck;
 pub mod lru;
+pub mod raft;
 pub mod rate_limit;
 pub mod snowflake;
 pub mod ttl_map;
