@@ -104,6 +104,11 @@ impl<C: Data + PartialEq> RaftInvariants<C> {
         self.applied.len()
     }
 
+    /// The first entry any replica applied at `index` (the applied history).
+    pub fn applied_entry(&self, index: u64) -> Option<&Entry<C>> {
+        self.applied.get(&index).map(|(e, _)| e)
+    }
+
     /// `node` applied `entry` at `index` (from an `Effect::Apply`).
     pub fn applied(&mut self, node: NodeId, index: u64, entry: &Entry<C>) -> Result<(), Breach> {
         self.applies += 1;

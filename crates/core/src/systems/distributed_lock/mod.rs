@@ -309,9 +309,9 @@ pub fn build_world(scenario: &Scenario, opts: &BuildOptions) -> Result<World<Nod
         };
         specs.push(NodeSpec::new(format!("worker-{i}"), "worker", Node::Worker(worker::Worker::new(cfg))));
     }
-    for name in &servers {
+    for (name, &id) in servers.iter().zip(&server_ids) {
         let node = match strategy {
-            Strategy::Consensus => Node::Replica(raft::Replica::new(server_ids.clone(), ttl_ms)),
+            Strategy::Consensus => Node::Replica(raft::Replica::new(id, server_ids.clone(), ttl_ms)),
             Strategy::SetnxBlind => Node::Server(LockServer::new(ServerMode::BlindDelete, false)),
             Strategy::TokenRelease => Node::Server(LockServer::new(ServerMode::CheckedDelete, false)),
             Strategy::Redlock => Node::Server(LockServer::new(ServerMode::CheckedDelete, true)),

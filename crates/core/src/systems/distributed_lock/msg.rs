@@ -9,6 +9,7 @@
 //! storage when it serves an access — so a check builds its own record of the run instead
 //! of trusting a field the design itself computed.
 
+use crate::blocks::raft::RaftMsg;
 use crate::sim::node::Message;
 use crate::sim::time::SimTime;
 use crate::sim::NodeId;
@@ -24,18 +25,18 @@ pub struct Lease {
 /// A command in the replicated lock log.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub enum Cmd {
-    /// Written by a new leader so entries of earlier terms can commit (Raft §5.4.2).
-    Noop,
     Acquire(Lease),
     Release(Lease),
     /// The leader saw the holder's lease run out on its clock.
     Expire(Lease),
 }
 
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
-pub struct Entry {
-    pub term: u64,
-    pub cmd: Cmd,
+/// The replicated state machine, as a snapshot carries it: who holds the lock under which
+/// token, and how many grants the log has made so far.
+#[derive(Clone, Copy, Debug, Default, Hash, PartialEq, Eq)]
+pub struct LockState {
+    pub holder: Option<(Lease, u64)>,
+    pub grants: u64,
 }
 
 #[derive(Clone, Debug, Hash)]
@@ -84,28 +85,8 @@ pub enum Msg {
         lease: Lease,
         max_token: u64,
     },
-    /// Raft among consensus replicas (Ongaro & Ousterhout, USENIX ATC 2014).
-    Vote {
-        term: u64,
-        last_index: u64,
-        last_term: u64,
-    },
-    VoteReply {
-        term: u64,
-        granted: bool,
-    },
-    Append {
-        term: u64,
-        prev_index: u64,
-        prev_term: u64,
-        entries: Vec<Entry>,
-        commit: u64,
-    },
-    AppendReply {
-        term: u64,
-        ok: bool,
-        match_index: u64,
-    },
+    /// Raft among consensus replicas (the `blocks::raft` block).
+    Raft(RaftMsg<Cmd, LockState>),
 }
 
 impl Message for Msg {
@@ -122,14 +103,7 @@ impl Message for Msg {
             Msg::ReadOk { value, .. } => format!("value {value}"),
             Msg::WriteOk { .. } => "write ok".into(),
             Msg::Rejected { max_token, .. } => format!("rejected (seen {max_token})"),
-            Msg::Vote { term, .. } => format!("vote? t{term}"),
-            Msg::VoteReply { term, granted } => {
-                format!("vote {} t{term}", if *granted { "yes" } else { "no" })
-            }
-            Msg::Append { term, entries, commit, .. } => format!("append t{term} +{} c{commit}", entries.len()),
-            Msg::AppendReply { ok, match_index, .. } => {
-                format!("append {} m{match_index}", if *ok { "ok" } else { "no" })
-            }
+            Msg::Raft(m) => m.label(),
         }
     }
 }

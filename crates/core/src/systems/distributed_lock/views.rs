@@ -4,7 +4,7 @@
 //! and refusals, and the lock servers' state.
 
 use super::node::Node;
-use super::raft::Role;
+use crate::blocks::raft::Role;
 use crate::sim::world::World;
 use crate::view::{Span, Table, Timeline, TimelineLane, View};
 
@@ -52,17 +52,19 @@ pub fn views(world: &World<Node>) -> Vec<View> {
                 ]);
             }
             Node::Replica(r) => {
-                let role = match r.role {
-                    Role::Leader => format!("leader t{}", r.term),
-                    Role::Candidate => format!("candidate t{}", r.term),
-                    Role::Follower => format!("follower t{}", r.term),
+                let term = r.raft.term;
+                let role = match r.raft.role {
+                    Role::Leader => format!("leader t{term}"),
+                    Role::Candidate => format!("candidate t{term}"),
+                    Role::PreCandidate => format!("pre-candidate t{term}"),
+                    Role::Follower => format!("follower t{term}"),
                 };
-                let (holder, token) = match r.holder {
+                let (holder, token) = match r.state.holder {
                     Some((l, t)) => (names.get(l.worker as usize).cloned().unwrap_or_default(), t.to_string()),
                     None => ("—".into(), "—".into()),
                 };
-                let log = format!("{} (commit {})", r.log.len(), r.commit);
-                server_rows.push(vec![name, role, holder, token, "leader's timer".into(), log, r.grants.to_string()]);
+                let log = format!("{} (commit {})", r.raft.log.last_index(), r.raft.commit);
+                server_rows.push(vec![name, role, holder, token, "leader's timer".into(), log, r.state.grants.to_string()]);
             }
         }
     }
