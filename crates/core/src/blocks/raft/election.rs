@@ -26,7 +26,11 @@ impl<C: Data, S: Data> Raft<C, S> {
     fn leader_is_alive(&self, io: &Io<'_>) -> bool {
         self.role == Role::Leader
             || self.leader.is_some()
-                && self.leader_contact.is_some_and(|t| io.now < t + SimDuration::from_ms(self.cfg.election_min_ms))
+                // A clock stepped back makes the last contact look recent forever; count
+                // only contacts that are not in the clock's future.
+                && self
+                    .leader_contact
+                    .is_some_and(|t| t <= io.now && io.now < t + SimDuration::from_ms(self.cfg.election_min_ms))
     }
 
     fn ask_votes(&mut self, pre: bool, term: u64) {
@@ -86,8 +90,10 @@ impl<C: Data, S: Data> Raft<C, S> {
             return;
         }
         if term > self.term {
+            // A leader deposed this way needs an election timer again.
             self.step_down(term);
             self.leader = None;
+            self.reset_election(io);
         }
         #[cfg(test)]
         let free = self.voted.is_none_or(|v| v == from) || self.bug == Bug::DoubleVote;
