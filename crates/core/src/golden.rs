@@ -37,7 +37,7 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("distributed-lock", "token-release", 1, "1cb4d1f93f65d0aa"),
     ("distributed-lock", "fencing", 1, "d5c508167afa4dd4"),
     ("distributed-lock", "redlock", 1, "0f832152e02003fa"),
-    ("distributed-lock", "consensus", 1, "30730826d9bff130"),
+    ("distributed-lock", "consensus", 1, "890254bbac694eaf"),
     ("cron-scheduler", "every-node", 1, "b1cf81d7bce7107a"),
     ("cron-scheduler", "per-fire-lock", 1, "c3f792d5a5686801"),
     ("cron-scheduler", "leader-lease", 1, "a441abfd92664ffb"),
