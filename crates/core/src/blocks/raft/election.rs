@@ -7,11 +7,11 @@
 //! partition, or one removed from the cluster, can time out again and again without ever
 //! raising the term and deposing a healthy leader when it comes back.
 
+use super::log::Payload;
+use super::msg::RaftMsg;
 #[cfg(test)]
 use super::node::Bug;
 use super::node::{Data, Io, Progress, Raft, Role, TAG_HEARTBEAT};
-use super::log::Payload;
-use super::msg::RaftMsg;
 use crate::sim::time::SimDuration;
 use crate::sim::NodeId;
 
@@ -46,7 +46,7 @@ impl<C: Data, S: Data> Raft<C, S> {
     fn enough_votes(&self) -> bool {
         let members = self.members();
         let have = self.votes.iter().filter(|v| members.contains(v)).count();
-        have >= members.len() / 2 + 1
+        have > members.len() / 2
     }
 
     pub(super) fn start_pre_vote(&mut self, io: &mut Io<'_>) {
@@ -114,7 +114,8 @@ impl<C: Data, S: Data> Raft<C, S> {
             self.reset_election(io);
             return;
         }
-        let (want_role, want_term) = if pre { (Role::PreCandidate, self.term + 1) } else { (Role::Candidate, self.term) };
+        let (want_role, want_term) =
+            if pre { (Role::PreCandidate, self.term + 1) } else { (Role::Candidate, self.term) };
         if !granted || self.role != want_role || term != want_term || self.votes.contains(&from) {
             return;
         }

@@ -184,7 +184,11 @@ impl<C: Data + PartialEq> RaftInvariants<C> {
             if *term >= leader.term {
                 continue;
             }
-            let has = if index == start { leader.log.term_at(start) == Some(e.term) } else { leader.log.get(index) == Some(e) };
+            let has = if index == start {
+                leader.log.term_at(start) == Some(e.term)
+            } else {
+                leader.log.get(index) == Some(e)
+            };
             if !has {
                 return breach(
                     Invariant::LeaderCompleteness,

@@ -36,4 +36,4 @@ pub use log::{Entry, Log, Payload, Snapshot};
 pub use msg::{Effect, RaftMsg};
 #[cfg(test)]
 pub use node::Bug;
-pub use node::{Data, Io, RaftConfig, Raft, Role};
+pub use node::{Data, Io, Raft, RaftConfig, Role};

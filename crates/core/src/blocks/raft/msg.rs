@@ -11,16 +11,41 @@ use crate::sim::NodeId;
 pub enum RaftMsg<C, S> {
     /// RequestVote (Figure 2). With `pre`, a pre-vote (thesis §9.6): `term` is the term the
     /// sender *would* campaign in; nobody changes its own term for it.
-    Vote { pre: bool, term: u64, last_index: u64, last_term: u64 },
+    Vote {
+        pre: bool,
+        term: u64,
+        last_index: u64,
+        last_term: u64,
+    },
     /// `term` is the voter's term, or for a granted pre-vote the term asked about.
-    VoteReply { pre: bool, term: u64, granted: bool },
-    Append { term: u64, prev_index: u64, prev_term: u64, entries: Vec<Entry<C>>, commit: u64 },
+    VoteReply {
+        pre: bool,
+        term: u64,
+        granted: bool,
+    },
+    Append {
+        term: u64,
+        prev_index: u64,
+        prev_term: u64,
+        entries: Vec<Entry<C>>,
+        commit: u64,
+    },
     /// On success `index` is the last index now known to match; on refusal it is a hint:
     /// the follower's log surely matches no further than `index` (fast back-off).
-    AppendReply { term: u64, ok: bool, index: u64 },
+    AppendReply {
+        term: u64,
+        ok: bool,
+        index: u64,
+    },
     /// InstallSnapshot (§7), sent whole: the simulation has no chunking to model.
-    Install { term: u64, snapshot: Snapshot<S> },
-    InstallReply { term: u64, index: u64 },
+    Install {
+        term: u64,
+        snapshot: Snapshot<S>,
+    },
+    InstallReply {
+        term: u64,
+        index: u64,
+    },
 }
 
 impl<C, S> RaftMsg<C, S> {
@@ -43,15 +68,26 @@ impl<C, S> RaftMsg<C, S> {
 /// What the host actor must do after an input.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect<C, S> {
-    Send { to: NodeId, msg: RaftMsg<C, S> },
+    Send {
+        to: NodeId,
+        msg: RaftMsg<C, S>,
+    },
     /// Call [`Raft::on_timer`](super::Raft::on_timer) with `tag` after `after` on the
     /// node's own clock.
-    Timer { after: SimDuration, tag: u64 },
+    Timer {
+        after: SimDuration,
+        tag: u64,
+    },
     /// Entry `index` is committed: apply it to the state machine (in index order, once per
     /// incarnation). Every payload is reported; most state machines act only on `Cmd`.
-    Apply { index: u64, entry: Entry<C> },
+    Apply {
+        index: u64,
+        entry: Entry<C>,
+    },
     /// Replace the state machine by this snapshot (after a crash, or one sent by the leader).
-    Restore { snapshot: Snapshot<S> },
+    Restore {
+        snapshot: Snapshot<S>,
+    },
     /// For the event log.
     Note(String),
 }

@@ -12,10 +12,10 @@
 //! entry is never committed by counting its replicas (Figure 8 shows how such an entry can
 //! still be overwritten); it commits indirectly with the first own-term entry after it.
 
-#[cfg(test)]
-use super::node::Bug;
 use super::log::{Entry, Snapshot};
 use super::msg::{Effect, RaftMsg};
+#[cfg(test)]
+use super::node::Bug;
 use super::node::{Data, Io, Raft, Role};
 use crate::sim::NodeId;
 

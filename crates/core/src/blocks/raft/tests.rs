@@ -301,7 +301,8 @@ fn a_double_vote_is_caught_as_two_leaders_in_one_term() {
         }
         Ok(())
     };
-    let caught: Vec<(u64, Breach)> = (0..40).filter_map(|seed| run(seed, Bug::DoubleVote).err().map(|b| (seed, b))).collect();
+    let caught: Vec<(u64, Breach)> =
+        (0..40).filter_map(|seed| run(seed, Bug::DoubleVote).err().map(|b| (seed, b))).collect();
     assert!(caught.len() >= 3, "only {} of 40 seeds caught two leaders in a term", caught.len());
     for (seed, b) in caught {
         assert_eq!(b.invariant, Invariant::ElectionSafety, "seed {seed}: {b}");
@@ -391,7 +392,11 @@ impl Manual {
     fn elect(&mut self, i: NodeId, among: &[NodeId]) -> Result<(), Breach> {
         for _ in 0..5 {
             self.timeout(i)?;
-            self.deliver(|f, t, m| among.contains(&f) && among.contains(&t) && matches!(m, RaftMsg::Vote { .. } | RaftMsg::VoteReply { .. }))?;
+            self.deliver(|f, t, m| {
+                among.contains(&f)
+                    && among.contains(&t)
+                    && matches!(m, RaftMsg::Vote { .. } | RaftMsg::VoteReply { .. })
+            })?;
             if self.nodes[i as usize].is_leader() {
                 return Ok(());
             }

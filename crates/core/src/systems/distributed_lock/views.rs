@@ -64,7 +64,15 @@ pub fn views(world: &World<Node>) -> Vec<View> {
                     None => ("—".into(), "—".into()),
                 };
                 let log = format!("{} (commit {})", r.raft.log.last_index(), r.raft.commit);
-                server_rows.push(vec![name, role, holder, token, "leader's timer".into(), log, r.state.grants.to_string()]);
+                server_rows.push(vec![
+                    name,
+                    role,
+                    holder,
+                    token,
+                    "leader's timer".into(),
+                    log,
+                    r.state.grants.to_string(),
+                ]);
             }
         }
     }
