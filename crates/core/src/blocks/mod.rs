@@ -5,6 +5,7 @@ pub mod base62;
 pub mod hash_ring;
 pub mod lfu;
 pub mod lincheck;
+pub mod log;
 pub mod lru;
 pub mod rate_limit;
 pub mod snowflake;
