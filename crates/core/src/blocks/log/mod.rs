@@ -28,5 +28,7 @@ pub mod segmented;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
-pub use replication::{AckOutcome, Acks, ElectError, Election, Partition, PartitionError, ReplicaId, ReplicationConfig};
+pub use replication::{
+    AckOutcome, Acks, ElectError, Election, Partition, PartitionError, ReplicaId, ReplicationConfig,
+};
 pub use segmented::{Log, LogConfig, LogError, Offset, Record};

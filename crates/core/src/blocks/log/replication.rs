@@ -55,9 +55,18 @@ pub enum PartitionError {
     /// No leader: the last election found nobody eligible.
     NoLeader,
     /// acks=all refused before appending: the ISR is too small.
-    NotEnoughReplicas { isr: usize, required: usize },
+    NotEnoughReplicas {
+        isr: usize,
+        required: usize,
+    },
     /// The id is not one of this partition's followers.
     NotAFollower(ReplicaId),
+    /// The follower's log disagrees with the leader's before its fetch offset (its last
+    /// record was written in another epoch, or the leader has no such record): it must
+    /// truncate to `truncate_to` (`truncate_follower`) and fetch again (KIP-320).
+    Diverged {
+        truncate_to: Offset,
+    },
     Log(LogError),
 }
 
@@ -125,12 +134,7 @@ pub struct Partition<V> {
 impl<V: Clone> Partition<V> {
     /// A new partition on `replicas` (assignment order; the first leads), every replica
     /// in sync, every log empty.
-    pub fn new(
-        replicas: &[ReplicaId],
-        log: LogConfig,
-        config: ReplicationConfig,
-        now_ms: u64,
-    ) -> Partition<V> {
+    pub fn new(replicas: &[ReplicaId], log: LogConfig, config: ReplicationConfig, now_ms: u64) -> Partition<V> {
         assert!(!replicas.is_empty(), "a partition needs a replica");
         let leader = replicas[0];
         let mut p = Partition {
@@ -209,13 +213,7 @@ impl<V: Clone> Partition<V> {
     }
 
     /// A produce at the leader. acks=all produces report through `take_acks`.
-    pub fn produce(
-        &mut self,
-        value: V,
-        size: u64,
-        acks: Acks,
-        now_ms: u64,
-    ) -> Result<Offset, PartitionError> {
+    pub fn produce(&mut self, value: V, size: u64, acks: Acks, now_ms: u64) -> Result<Offset, PartitionError> {
         let leader = self.leader.ok_or(PartitionError::NoLeader)?;
         if acks == Acks::All && self.isr.len() < self.config.min_insync_replicas {
             return Err(PartitionError::NotEnoughReplicas {
@@ -247,6 +245,9 @@ impl<V: Clone> Partition<V> {
         max: usize,
         now_ms: u64,
     ) -> Result<Vec<Record<V>>, PartitionError> {
+        if let Some(truncate_to) = self.diverged(follower, fetch_offset)? {
+            return Err(PartitionError::Diverged { truncate_to });
+        }
         let leader_log = self.leader_log()?;
         let leader_end = leader_log.log_end();
         let records = leader_log.read(fetch_offset, leader_end, max)?;
@@ -259,10 +260,7 @@ impl<V: Clone> Partition<V> {
         state.known_end = fetch_offset;
         state.last_fetch_ms = now_ms;
         state.leader_end_at_last_fetch = leader_end;
-        if !self.isr.contains(&follower)
-            && fetch_offset >= self.high_watermark
-            && fetch_offset >= self.epoch_start
-        {
+        if !self.isr.contains(&follower) && fetch_offset >= self.high_watermark && fetch_offset >= self.epoch_start {
             self.isr.insert(follower);
         }
         self.advance_high_watermark();
@@ -270,11 +268,7 @@ impl<V: Clone> Partition<V> {
     }
 
     /// The follower copies records the leader sent into its own log.
-    pub fn follower_append(
-        &mut self,
-        follower: ReplicaId,
-        records: Vec<Record<V>>,
-    ) -> Result<(), PartitionError> {
+    pub fn follower_append(&mut self, follower: ReplicaId, records: Vec<Record<V>>) -> Result<(), PartitionError> {
         if Some(follower) == self.leader || !self.logs.contains_key(&follower) {
             return Err(PartitionError::NotAFollower(follower));
         }
@@ -285,16 +279,39 @@ impl<V: Clone> Partition<V> {
         Ok(())
     }
 
+    /// Where `follower` must truncate to before fetching from `fetch_offset`, if its
+    /// record just before it disagrees with the leader's (or the leader has none there).
+    fn diverged(&self, follower: ReplicaId, fetch_offset: Offset) -> Result<Option<Offset>, PartitionError> {
+        let leader_log = self.leader_log()?;
+        let follower_log = self.logs.get(&follower).ok_or(PartitionError::NotAFollower(follower))?;
+        let Some(prev) = fetch_offset.checked_sub(1) else { return Ok(None) };
+        let theirs = follower_log.get(prev).map(|r| r.epoch);
+        let ours = leader_log.get(prev).map(|r| r.epoch);
+        let leader_lacks = prev >= leader_log.log_end();
+        if leader_lacks || (theirs.is_some() && ours.is_some() && theirs != ours) {
+            return Ok(Some(divergence_point(follower_log, leader_log)));
+        }
+        Ok(None)
+    }
+
+    /// A follower told it diverged truncates to where it agrees with the leader.
+    /// Returns (offset truncated to, records lost).
+    pub fn truncate_follower(&mut self, follower: ReplicaId) -> Result<(Offset, u64), PartitionError> {
+        if Some(follower) == self.leader || !self.followers.contains_key(&follower) {
+            return Err(PartitionError::NotAFollower(follower));
+        }
+        self.leader_log()?;
+        Ok(self.truncate_to_leader(follower))
+    }
+
     /// One fetch round trip with no delay: fetch at the follower's log end, copy what
-    /// came back. A follower behind the leader's log start starts over from it.
-    /// Returns how many records it copied.
-    pub fn replicate(
-        &mut self,
-        follower: ReplicaId,
-        max: usize,
-        now_ms: u64,
-    ) -> Result<usize, PartitionError> {
-        let from = self.logs.get(&follower).ok_or(PartitionError::NotAFollower(follower))?.log_end();
+    /// came back. A diverged follower truncates first; one behind the leader's log start
+    /// starts over from it. Returns how many records it copied.
+    pub fn replicate(&mut self, follower: ReplicaId, max: usize, now_ms: u64) -> Result<usize, PartitionError> {
+        let mut from = self.logs.get(&follower).ok_or(PartitionError::NotAFollower(follower))?.log_end();
+        if self.diverged(follower, from)?.is_some() {
+            from = self.truncate_follower(follower)?.0;
+        }
         let records = match self.on_fetch(follower, from, max, now_ms) {
             Err(PartitionError::Log(LogError::OffsetOutOfRange { log_start, .. })) if from < log_start => {
                 self.logs.get_mut(&follower).expect("follower log").reset_to(log_start);
@@ -338,11 +355,7 @@ impl<V: Clone> Partition<V> {
         let finished = &mut self.finished;
         self.waiting.retain(|&o| {
             if o < hw {
-                let outcome = if enough {
-                    AckOutcome::Committed
-                } else {
-                    AckOutcome::NotEnoughReplicasAfterAppend
-                };
+                let outcome = if enough { AckOutcome::Committed } else { AckOutcome::NotEnoughReplicasAfterAppend };
                 finished.push((o, outcome));
                 false
             } else {
@@ -449,7 +462,5 @@ impl<V: Clone> Partition<V> {
 pub fn divergence_point<V>(follower: &Log<V>, leader: &Log<V>) -> Offset {
     let lo = follower.log_start().max(leader.log_start());
     let hi = follower.log_end().min(leader.log_end());
-    (lo..hi)
-        .find(|&o| follower.get(o).map(|r| r.epoch) != leader.get(o).map(|r| r.epoch))
-        .unwrap_or(hi)
+    (lo..hi).find(|&o| follower.get(o).map(|r| r.epoch) != leader.get(o).map(|r| r.epoch)).unwrap_or(hi)
 }
