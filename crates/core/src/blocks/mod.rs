@@ -7,6 +7,7 @@ pub mod lfu;
 pub mod lincheck;
 pub mod log;
 pub mod lru;
+pub mod partitioner;
 pub mod rate_limit;
 pub mod snowflake;
 pub mod ttl_map;
