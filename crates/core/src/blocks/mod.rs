@@ -1,6 +1,7 @@
 //! Building blocks systems compose (hash rings, LRU caches, ...). Each is written once
 //! here and tested against a brute-force twin.
 
+pub mod assignor;
 pub mod base62;
 pub mod hash_ring;
 pub mod lfu;
