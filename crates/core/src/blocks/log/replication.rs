@@ -136,6 +136,8 @@ impl<V: Clone> Partition<V> {
     /// in sync, every log empty.
     pub fn new(replicas: &[ReplicaId], log: LogConfig, config: ReplicationConfig, now_ms: u64) -> Partition<V> {
         assert!(!replicas.is_empty(), "a partition needs a replica");
+        let distinct: BTreeSet<&ReplicaId> = replicas.iter().collect();
+        assert_eq!(distinct.len(), replicas.len(), "replicas are distinct");
         let leader = replicas[0];
         let mut p = Partition {
             config,

@@ -69,15 +69,13 @@ struct Segment<V> {
     base: Offset,
     records: Vec<Record<V>>,
     bytes: u64,
+    /// The newest record's time (what retention by age reads); `None` when empty.
+    newest_ms: Option<u64>,
 }
 
 impl<V> Segment<V> {
     fn empty(base: Offset) -> Segment<V> {
-        Segment { base, records: Vec::new(), bytes: 0 }
-    }
-
-    fn newest_time(&self) -> Option<u64> {
-        self.records.iter().map(|r| r.time_ms).max()
+        Segment { base, records: Vec::new(), bytes: 0, newest_ms: None }
     }
 
     fn next_offset(&self) -> Offset {
@@ -167,6 +165,7 @@ impl<V> Log<V> {
         }
         let active = self.segments.back_mut().expect("active segment");
         active.bytes += record.size;
+        active.newest_ms = active.newest_ms.max(Some(record.time_ms));
         self.bytes += record.size;
         active.records.push(record);
     }
@@ -239,6 +238,7 @@ impl<V> Log<V> {
         let keep = (offset - active.base) as usize;
         let dropped: u64 = active.records[keep..].iter().map(|r| r.size).sum();
         active.records.truncate(keep);
+        active.newest_ms = active.records.iter().map(|r| r.time_ms).max();
         active.bytes -= dropped;
         self.bytes -= dropped;
         before - self.len()
@@ -257,7 +257,7 @@ impl<V> Log<V> {
         let mut deleted = 0;
         if let Some(limit) = self.config.retention_ms {
             while self.head_deletable(upto)
-                && self.segments[0].newest_time().is_some_and(|t| now_ms.saturating_sub(t) > limit)
+                && self.segments[0].newest_ms.is_some_and(|t| now_ms.saturating_sub(t) > limit)
             {
                 self.delete_head();
                 deleted += 1;
