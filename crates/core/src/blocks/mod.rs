@@ -1,12 +1,15 @@
 //! Building blocks systems compose (hash rings, LRU caches, ...). Each is written once
 //! here and tested against a brute-force twin.
 
+pub mod assignor;
 pub mod base62;
 pub mod cron;
 pub mod hash_ring;
 pub mod lfu;
 pub mod lincheck;
+pub mod log;
 pub mod lru;
+pub mod partitioner;
 pub mod raft;
 pub mod rate_limit;
 pub mod snowflake;
