@@ -11,7 +11,10 @@ use crate::play::controls::{Controls, SPEEDS};
 use crate::play::event_log::EventLog;
 use crate::play::fault_panel::{Action, FaultPanel};
 use crate::play::keyboard::{shortcut, typing};
-use crate::play::live::{navigate, reduced_motion, schedule, start, with_live, Live, Loop, Shared, FRAME_EVENT_BUDGET};
+use crate::play::live::{
+    navigate, reduced_motion, schedule, start, with_live, Deadline, Live, Loop, Shared, FRAME_EVENT_BUDGET,
+    FRAME_SIM_MS,
+};
 use crate::play::params_form::ParamsForm;
 use crate::play::topology::{Selection, TopologyView};
 use crate::route::Route;
@@ -212,7 +215,11 @@ pub fn SystemPage(props: &Props) -> Html {
                     }
                 };
                 l.message = result.unwrap_or_else(|e| format!("Could not do that: {e}"));
-                if !l.playing {
+                // The run is rebuilt with the fault and replays to now: in this frame when it
+                // is short, in the frame loop (with progress) when it is long.
+                let deadline = Deadline::after(FRAME_SIM_MS);
+                let replayed = l.player.seek_step(|| deadline.passed());
+                if replayed && !l.playing {
                     // Show the fault take effect right away.
                     l.player.advance(SimDuration::from_ms(2), FRAME_EVENT_BUDGET);
                 }

@@ -104,6 +104,9 @@ impl Player {
         max_events: u64,
         mut out_of_time: impl FnMut() -> bool,
     ) -> (u64, bool) {
+        if self.seek.is_some() && !self.seek_step(&mut out_of_time) {
+            return (0, true);
+        }
         let target = SimTime((self.sim.now() + dt).micros() / 1_000 * 1_000);
         let start = self.sim.events();
         let cap = start.saturating_add(max_events);
@@ -222,22 +225,26 @@ impl Player {
         self.seek(SimTime::ZERO);
     }
 
-    /// Records a fault at the next whole millisecond and applies it to the live run and to
-    /// every snapshot (all are earlier, so they meet it at the same point).
+    /// Records a fault at the next whole millisecond and rebuilds the run with it in its
+    /// plan, replaying to now (in slices, like any seek). Rebuilding rather than slipping
+    /// the fault into the live world is what makes the share link exact for every system:
+    /// a check may read the fault plan when the world is built (to excuse the windows a
+    /// crash or a partition opens), and when the link is opened the fault is in the plan
+    /// from the start, so it must be here too.
     pub fn inject(&mut self, fault: Fault) -> Result<TimedFault, String> {
         if self.seek.is_some() {
             return Err("the run is still replaying to its playhead; wait for it or cancel it first".into());
         }
-        let at_ms = self.sim.now().micros().div_ceil(1_000);
-        let timed = TimedFault { at_ms, fault };
         if self.scenario.faults.len() >= sdlab_core::scenario::MAX_FAULTS {
             return Err(format!("a scenario holds at most {} faults", sdlab_core::scenario::MAX_FAULTS));
         }
-        self.sim.inject(timed.clone()).map_err(|e| e.to_string())?;
-        for s in &mut self.snapshots {
-            let _ = s.inject(timed.clone());
-        }
-        self.scenario.faults.push(timed.clone());
+        let now = self.sim.now();
+        let timed = TimedFault { at_ms: now.micros().div_ceil(1_000), fault };
+        let mut scenario = self.scenario.clone();
+        scenario.faults.push(timed.clone());
+        let mut fresh = Player::new(scenario)?;
+        fresh.begin_seek(now);
+        *self = fresh;
         Ok(timed)
     }
 
