@@ -197,7 +197,10 @@ fn tick(l: Rc<Loop>, ts: f64) {
             // Budget the frame by measured time (a few ms of simulation, the rest for
             // drawing), with the event cap as a backstop: expensive events mean fewer of
             // them per frame, never a dropped frame.
-            let deadline = Deadline::after(FRAME_SIM_MS);
+            // A frame that also redraws the DOM parts gives the simulation a quarter of its
+            // usual time, so simulation plus redraw still fit in one vsync.
+            let redraw_due = ts - live.last_render >= RENDER_EVERY_MS;
+            let deadline = Deadline::after(if redraw_due { FRAME_SIM_MS / 4.0 } else { FRAME_SIM_MS });
             let step = SimDuration::from_ms_f64(dt * live.speed());
             let (_, capped) = live.player.advance_until(step, FRAME_EVENT_BUDGET, || deadline.passed());
             live.capped = capped;
