@@ -4,7 +4,10 @@ use proptest::prelude::*;
 #[derive(Clone, Debug)]
 enum Op {
     /// Deadline `now + offset`, or `now - offset` when `past`.
-    Insert { offset: u64, past: bool },
+    Insert {
+        offset: u64,
+        past: bool,
+    },
     /// Cancels the n-th key handed out (modulo how many), fired or not.
     Cancel(usize),
     Advance(u64),
