@@ -13,5 +13,6 @@ pub mod partitioner;
 pub mod raft;
 pub mod rate_limit;
 pub mod snowflake;
+pub mod timing_wheel;
 pub mod ttl_map;
 pub mod wal;
