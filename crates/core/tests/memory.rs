@@ -8,6 +8,8 @@
 //! history, metrics) is seen. It runs the full event budget, so it lives in the release
 //! sweeps tier (`#[ignore]`); `cargo xtask test` runs it there.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use peak_alloc::PeakAlloc;
 use sdlab_core::catalog::CATALOG;
 use sdlab_core::scenario::params::{ParamKind, ParamValue};

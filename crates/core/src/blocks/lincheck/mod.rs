@@ -81,7 +81,8 @@ mod window;
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
+// Property tests (proptest is a native-only dev-dependency).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod twin;
 
 pub use append_kv::{AppendKv, KvInput, KvOutput, KvState};
