@@ -232,36 +232,40 @@ impl Player {
     /// crash or a partition opens), and when the link is opened the fault is in the plan
     /// from the start, so it must be here too.
     pub fn inject(&mut self, fault: Fault) -> Result<TimedFault, String> {
-        if self.seek.is_some() {
-            return Err("the run is still replaying to its playhead; wait for it or cancel it first".into());
-        }
         if self.scenario.faults.len() >= sdlab_core::scenario::MAX_FAULTS {
             return Err(format!("a scenario holds at most {} faults", sdlab_core::scenario::MAX_FAULTS));
         }
-        let now = self.sim.now();
-        let timed = TimedFault { at_ms: now.micros().div_ceil(1_000), fault };
+        let timed = TimedFault { at_ms: self.next_ms(), fault };
         let mut scenario = self.scenario.clone();
         scenario.faults.push(timed.clone());
-        let mut fresh = Player::new(scenario)?;
-        fresh.begin_seek(now);
-        *self = fresh;
+        self.rebuild_at_now(scenario)?;
         Ok(timed)
     }
 
     /// A traffic spike: the workload's rate × `factor` for `for_ms` from now. The workload
     /// is part of the built world, so this rebuilds and replays to the current time.
     pub fn spike(&mut self, factor: f64, for_ms: u64) -> Result<(), String> {
-        if self.seek.is_some() {
-            return Err("the run is still replaying to its playhead; wait for it or cancel it first".into());
-        }
-        let now = self.sim.now();
-        let at_ms = now.micros().div_ceil(1_000);
         let mut scenario = self.scenario.clone();
         if scenario.workload.bursts.len() >= sdlab_core::sim::workload::MAX_BURSTS {
             return Err("this scenario already has the most bursts it can hold".into());
         }
-        scenario.workload.bursts.push(Burst { at_ms, for_ms, factor });
+        scenario.workload.bursts.push(Burst { at_ms: self.next_ms(), for_ms, factor });
         scenario.workload.validate()?;
+        self.rebuild_at_now(scenario)
+    }
+
+    /// The next whole millisecond: where a clicked change takes effect (the unit links carry).
+    fn next_ms(&self) -> u64 {
+        self.sim.now().micros().div_ceil(1_000)
+    }
+
+    /// Replaces the run with `scenario` built afresh and starts the replay to the current
+    /// time (the way every clicked change enters the run). Refused while a replay is under way.
+    fn rebuild_at_now(&mut self, scenario: Scenario) -> Result<(), String> {
+        if self.seek.is_some() {
+            return Err("the run is still replaying to its playhead; wait for it or cancel it first".into());
+        }
+        let now = self.sim.now();
         let mut fresh = Player::new(scenario)?;
         fresh.begin_seek(now);
         *self = fresh;
