@@ -48,6 +48,12 @@ pub trait Actor: Clone + 'static {
     fn describe(&self) -> String {
         String::new()
     }
+    /// Where the topology draws this node's role, left to right: `roles!` gives each role
+    /// its place in the enum, so declaring roles in the direction requests flow (clients,
+    /// front, back, storage) draws them that way whatever order the nodes were built in.
+    fn column(&self) -> usize {
+        0
+    }
 }
 
 /// A boxed role is the role (a large role can be boxed to keep its enum small).
@@ -71,6 +77,9 @@ impl<A: Actor> Actor for Box<A> {
     }
     fn describe(&self) -> String {
         (**self).describe()
+    }
+    fn column(&self) -> usize {
+        (**self).column()
     }
 }
 

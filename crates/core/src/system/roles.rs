@@ -2,7 +2,8 @@
 //! the `Actor` impl that forwards every callback to the role in hand. Each role implements
 //! `Actor` itself (with the system's message and observation types), overriding only the
 //! callbacks it cares about; the enum adds no behaviour, so a new system writes none of the
-//! ~60 lines of hand dispatch.
+//! ~60 lines of hand dispatch. Declare roles in the direction requests flow (clients
+//! first, storage last): the topology draws their columns in that order.
 //!
 //! ```ignore
 //! sdlab_core::roles! {
@@ -54,6 +55,18 @@ macro_rules! roles {
                 match self {
                     $($name::$variant(r) => $crate::sim::node::Actor::describe(r)),+
                 }
+            }
+            fn column(&self) -> usize {
+                // The variant's place in the declaration: roles are declared in flow order.
+                let mut place = 0usize;
+                $(
+                    if matches!(self, $name::$variant(_)) {
+                        return place;
+                    }
+                    place += 1;
+                )+
+                let _ = place;
+                0
             }
         }
     };

@@ -147,12 +147,13 @@ pub fn cut_short_verdict(stop: Stop, events: u64, now: SimTime) -> CheckResult {
     CheckResult { name: "event-budget".into(), ok: false, detail, samples: 1, violation: None }
 }
 
-/// Lays nodes out in columns by role (in order of first appearance) and lists every pair
-/// of nodes that has exchanged a message.
+/// Lays nodes out in columns by role, in the order the actor declares its roles (see
+/// [`Actor::column`]), and lists every pair of nodes that has exchanged a message.
 pub fn topology_of<A: Actor>(world: &World<A>) -> Topology {
     let meta = world.meta();
     let roles: Vec<&str> = meta.iter().map(|m| m.role).collect();
-    let places = layout(&roles);
+    let columns: Vec<usize> = world.nodes().iter().map(Actor::column).collect();
+    let places = layout(&roles, &columns);
     let mut nodes = Vec::with_capacity(meta.len());
     for (i, m) in meta.iter().enumerate() {
         let (x, y) = places[i];
@@ -192,16 +193,21 @@ pub fn topology_of<A: Actor>(world: &World<A>) -> Topology {
 /// label under each node, more than this overlap at the playground's size.
 pub const MAX_ROWS: usize = 8;
 
-/// Positions (0..1 each way) for nodes given their roles: one band per role, in order of
-/// first appearance; a role of more than [`MAX_ROWS`] nodes wraps into several columns
-/// inside its band, so 32 cache nodes read as a 4 × 8 grid rather than one smeared column.
-pub fn layout(roles: &[&str]) -> Vec<(f32, f32)> {
-    let mut order: Vec<&str> = Vec::new();
-    for r in roles {
-        if !order.contains(r) {
-            order.push(r);
+/// Positions (0..1 each way) for nodes given their roles and each node's declared column:
+/// one band per role, ordered by column and then by first appearance (two roles of one
+/// actor type, such as clients and an abuser, keep the order they were built in); a role
+/// of more than [`MAX_ROWS`] nodes wraps into several columns inside its band, so 32 cache
+/// nodes read as a 4 × 8 grid rather than one smeared column.
+pub fn layout(roles: &[&str], columns: &[usize]) -> Vec<(f32, f32)> {
+    let mut order: Vec<(usize, &str)> = Vec::new();
+    for (i, r) in roles.iter().enumerate() {
+        if !order.iter().any(|(_, o)| o == r) {
+            order.push((columns.get(i).copied().unwrap_or(0), r));
         }
     }
+    // Stable: roles in one column keep their order of first appearance.
+    order.sort_by_key(|(c, _)| *c);
+    let order: Vec<&str> = order.into_iter().map(|(_, r)| r).collect();
     let bands = order.len().max(1) as f32;
     let counts: Vec<usize> = order.iter().map(|o| roles.iter().filter(|r| *r == o).count()).collect();
     let mut seen = vec![0usize; order.len()];
@@ -231,7 +237,7 @@ mod tests {
         let mut roles = vec!["client"; 3];
         roles.extend(vec!["cache"; 32]);
         roles.push("db");
-        let p = layout(&roles);
+        let p = layout(&roles, &vec![0; roles.len()]);
         // Three bands: clients, caches, db, left to right.
         assert!(p[0].0 < p[3].0 && p[3].0 < p[35].0);
         // No column holds more than MAX_ROWS nodes, and no two nodes share a place.
@@ -248,5 +254,15 @@ mod tests {
         // A role that fits stays one centred column.
         assert_eq!(p[0].0, p[1].0);
         assert!((p[35].1 - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn bands_follow_the_declared_columns_not_the_build_order() {
+        // Built store first, as the rate limiter does, but declared client → gateway → store.
+        let roles = ["store", "gateway", "gateway", "client", "abuser"];
+        let p = layout(&roles, &[2, 1, 1, 0, 0]);
+        let x = |i: usize| p[i].0;
+        assert!(x(3) < x(4) && x(4) < x(1) && x(1) < x(0), "client, abuser, gateway, store: {p:?}");
+        assert_eq!(x(1), x(2));
     }
 }

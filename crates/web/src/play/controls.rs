@@ -73,7 +73,8 @@ pub fn Controls(p: &ControlsProps) -> Html {
         <div class="controls" role="toolbar" aria-label="Simulation controls">
             <button class="primary" onclick={toggle} data-testid="play-toggle" aria-pressed={p.playing.to_string()}
                     aria-label={format!("{play_label} (Space)")} disabled={p.finished && !p.playing}>
-                { if p.playing { "⏸ Pause" } else { "▶ Play" } }
+                { if p.playing { pause_icon() } else { play_icon() } }
+                { if p.playing { " Pause" } else { " Play" } }
             </button>
             <button onclick={step} data-testid="step" aria-label="Step one event (→)" disabled={p.finished}>{ "Step ›" }</button>
             <button onclick={reset} data-testid="reset" aria-label="Reset to time zero">{ "Reset" }</button>
@@ -101,5 +102,22 @@ pub fn Controls(p: &ControlsProps) -> Html {
             </label>
             <button onclick={share} data-testid="copy-link" aria-label="Copy a link to this exact run">{ "Copy link" }</button>
         </div>
+    }
+}
+
+/// Play and pause as inline SVG: the ⏸ character is missing from the fonts headless
+/// Chromium has here and showed as an empty box.
+fn play_icon() -> Html {
+    html! {
+        <svg class="icon" viewBox="0 0 10 10" width="10" height="10" aria-hidden="true"><path d="M1 0.5 L9.5 5 L1 9.5 Z" fill="currentColor" /></svg>
+    }
+}
+
+fn pause_icon() -> Html {
+    html! {
+        <svg class="icon" viewBox="0 0 10 10" width="10" height="10" aria-hidden="true">
+            <rect x="1" y="0.5" width="3" height="9" fill="currentColor" />
+            <rect x="6" y="0.5" width="3" height="9" fill="currentColor" />
+        </svg>
     }
 }

@@ -37,6 +37,16 @@ pub struct ViewListProps {
     pub cursor_ms: Option<f64>,
 }
 
+/// Whether a view needs the whole row: timelines read left to right over time, and tables
+/// with many columns would otherwise hide their right half behind a sideways scroll.
+fn spans_full_width(view: &View) -> bool {
+    match view {
+        View::Timeline(_) => true,
+        View::Table(t) => t.columns.len() > 4,
+        _ => false,
+    }
+}
+
 /// The system's views in the order it gives them, each in its own panel. Panels are keyed
 /// by position: a system returns the same views in the same order at every step, so each
 /// renderer keeps its memoised geometry from frame to frame.
@@ -46,7 +56,7 @@ pub fn ViewList(props: &ViewListProps) -> Html {
         <div class="vw-list">
             if props.views.is_empty() { <p class="vw-hint">{ "This system has no extra views." }</p> }
             { for props.views.iter().enumerate().map(|(i, v)| html! {
-                <div class="vw-panel" key={i}><ViewPanel view={v.clone()} cursor_ms={props.cursor_ms} /></div>
+                <div class={classes!("vw-panel", spans_full_width(v).then_some("vw-wide"))} key={i}><ViewPanel view={v.clone()} cursor_ms={props.cursor_ms} /></div>
             }) }
         </div>
     }
