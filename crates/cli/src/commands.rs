@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::io::Read;
 
 /// A seed as typed: a whole number a link can carry, or a message that says so.
-fn parse_seed(text: &str) -> Result<u64, String> {
+pub fn parse_seed(text: &str) -> Result<u64, String> {
     text.trim()
         .parse::<u64>()
         .ok()
@@ -34,30 +34,6 @@ pub struct RunArgs {
     link: Option<String>,
     #[arg(long)]
     json: bool,
-}
-
-#[derive(Args)]
-pub struct ExploreArgs {
-    #[arg(long)]
-    system: String,
-    #[arg(long)]
-    strategy: Option<String>,
-    /// Number of seeds to run.
-    #[arg(long)]
-    seeds: u64,
-    /// First seed of the sweep.
-    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = parse_seed)]
-    from: u64,
-    /// Each seed also draws its own fault mix (swarm testing).
-    #[arg(long)]
-    swarm: bool,
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    set: Vec<String>,
-    #[arg(long)]
-    json: bool,
-    /// Worker threads (default: one per core). Results do not depend on it.
-    #[arg(long)]
-    jobs: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -98,7 +74,7 @@ pub fn list(json: bool) -> Result<u8, String> {
 
 /// Builds the spec a `run`/`explore` asks for: a link or the system's default, then
 /// overrides.
-fn spec_from(
+pub fn spec_from(
     system: Option<&str>,
     link_text: Option<&str>,
     strategy: Option<&str>,
@@ -164,64 +140,6 @@ fn print_report(r: &RunReport) {
         println!("  [{mark}] {:<22} {detail}", c.name);
     }
     println!("  link: {}", r.link);
-}
-
-pub fn explore(args: &ExploreArgs) -> Result<u8, String> {
-    let spec = spec_from(Some(&args.system), None, args.strategy.as_deref(), None, &args.set)?;
-    let base = sdlab_core::run::open(&spec).map_err(|e| e.to_string())?;
-    let total = args.seeds;
-    // Every seed of the sweep must be one a link can carry (and `run` will accept).
-    if total == 0 {
-        return Err("--seeds must be at least 1".into());
-    }
-    if args.from.checked_add(total - 1).is_none_or(|last| last > MAX_SEED) {
-        return Err(format!(
-            "--from {} --seeds {total} leaves the seed range 0..={MAX_SEED}; choose a range inside it",
-            args.from
-        ));
-    }
-    let jobs =
-        args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()) as u64).clamp(1, 64);
-    let done = std::sync::atomic::AtomicU64::new(0);
-    let failing = std::sync::atomic::AtomicU64::new(0);
-    let chunk = total.div_ceil(jobs).max(1);
-    let parts: Vec<Result<sdlab_core::system::ExploreReport, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..jobs)
-            .map(|j| {
-                let (base, done, failing) = (&base, &done, &failing);
-                let first = args.from + j * chunk;
-                let count = chunk.min((args.from + total).saturating_sub(first));
-                scope.spawn(move || {
-                    sdlab_core::system::explore(base, first, count, args.swarm, |_, r| {
-                        use std::sync::atomic::Ordering::Relaxed;
-                        let bad = if r.all_ok() { failing.load(Relaxed) } else { failing.fetch_add(1, Relaxed) + 1 };
-                        let n = done.fetch_add(1, Relaxed) + 1;
-                        if n.is_multiple_of(50) || n == total {
-                            eprintln!("explore {} {}: {n}/{total} seeds, {bad} failing", base.def.id, base.strategy.id);
-                        }
-                    })
-                    .map_err(|e| e.to_string())
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a sweep thread panicked".into()))).collect()
-    });
-    let mut report = sdlab_core::system::ExploreReport::default();
-    for part in parts {
-        let part = part?;
-        report.seeds_run += part.seeds_run;
-        report.violations.extend(part.violations);
-    }
-    report.violations.sort_by_key(|v| v.seed);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
-    } else {
-        println!("{} seeds run, {} violations", report.seeds_run, report.violations.len());
-        for v in &report.violations {
-            println!("  seed {} {}: {}\n    {}", v.seed, v.check, v.detail, v.link);
-        }
-    }
-    Ok(if report.violations.is_empty() { 0 } else { 1 })
 }
 
 pub fn link_encode() -> Result<u8, String> {

@@ -1,10 +1,11 @@
 //! `sdlab`: the native runner. Other tools rely on its contract (see README): `list`,
-//! `run`, `explore`, `link encode|decode`, `lincheck`, `cron`. Exit codes: 0 every check
+//! `run`, `explore`, `merge`, `link encode|decode`, `lincheck`, `cron`. Exit codes: 0 every check
 //! holds, 1 a check failed, 2 bad input (with a one-line reason on stderr).
 
 mod commands;
 mod cron;
 mod lincheck;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,8 +26,10 @@ enum Command {
     },
     /// Run one scenario to its end and report checks.
     Run(commands::RunArgs),
-    /// Sweep seeds looking for a check violation.
-    Explore(commands::ExploreArgs),
+    /// Sweep seeds looking for a check violation (a range, or one shard of it).
+    Explore(sweep::ExploreArgs),
+    /// Combine `explore --jsonl` shard files into the report one process would print.
+    Merge(sweep::MergeArgs),
     /// Time the kernel benchmark workload natively (the wasm twin runs in `cargo xtask bench`).
     Bench {
         #[arg(long, default_value_t = 64)]
@@ -106,7 +109,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::List { json } => commands::list(json),
         Command::Run(args) => commands::run(&args),
-        Command::Explore(args) => commands::explore(&args),
+        Command::Explore(args) => sweep::explore(&args),
+        Command::Merge(args) => sweep::merge(&args),
         Command::Bench { nodes, window, horizon_ms, repeat } => commands::bench(nodes, window, horizon_ms, repeat),
         Command::Lincheck(args) => lincheck::lincheck(&args),
         Command::Cron(args) => cron::cron(&args),

@@ -14,5 +14,5 @@ pub mod roles;
 pub mod simulation;
 
 pub use def::{assemble, world, world_config, BuildFn, BuildOptions, CheckDef, StrategyDef, SystemDef};
-pub use outcome::{explore, hash_hex, run_validated, sweep_scenario, ExploreReport, Found, RunReport};
+pub use outcome::{explore, hash_hex, run_validated, sweep_one, sweep_scenario, ExploreReport, Found, RunReport};
 pub use simulation::{topology_of, Run, Simulation};

@@ -66,7 +66,7 @@ pub fn run_validated(scenario: &Scenario, opts: &BuildOptions) -> Result<RunRepo
 }
 
 /// One failing check found by a sweep.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Found {
     pub seed: u64,
     pub check: String,
@@ -75,7 +75,7 @@ pub struct Found {
 }
 
 /// What `sdlab explore` prints.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ExploreReport {
     pub seeds_run: u64,
     pub violations: Vec<Found>,
@@ -94,6 +94,19 @@ pub fn sweep_scenario(base: &Scenario, seed: u64, swarm_mode: bool) -> Scenario 
     s
 }
 
+/// Runs one seed of a sweep: its failing checks (none when every check held) and the run.
+pub fn sweep_one(base: &Scenario, seed: u64, swarm_mode: bool) -> Result<(Vec<Found>, RunReport), ScenarioError> {
+    let s = sweep_scenario(base, seed, swarm_mode);
+    let r = run_validated(&s, &BuildOptions::default())?;
+    let found = r
+        .checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| Found { seed, check: c.name.clone(), detail: c.detail.clone(), link: r.link.clone() })
+        .collect();
+    Ok((found, r))
+}
+
 /// Runs `seeds` seeds starting at `first_seed`; `progress` is called after each.
 pub fn explore(
     base: &Scenario,
@@ -104,16 +117,8 @@ pub fn explore(
 ) -> Result<ExploreReport, ScenarioError> {
     let mut report = ExploreReport::default();
     for seed in first_seed..first_seed.saturating_add(seeds) {
-        let s = sweep_scenario(base, seed, swarm_mode);
-        let r = run_validated(&s, &BuildOptions::default())?;
-        for c in r.checks.iter().filter(|c| !c.ok) {
-            report.violations.push(Found {
-                seed,
-                check: c.name.clone(),
-                detail: c.detail.clone(),
-                link: r.link.clone(),
-            });
-        }
+        let (found, r) = sweep_one(base, seed, swarm_mode)?;
+        report.violations.extend(found);
         report.seeds_run += 1;
         progress(seed, &r);
     }
