@@ -104,6 +104,8 @@ pub fn serve(_args: &[String]) -> Result<(), String> {
 pub fn bench() -> Result<(), String> {
     run(cmd("cargo", &["bench", "-p", "sdlab-core", "--bench", "kernel"]))?;
     crate::setup::all()?;
+    // The wasm twin compares against the CLI built the way the browser build is optimised.
+    run(cmd("cargo", &["build", "--profile", "bench-native", "-p", "sdlab-cli"]))?;
     run(cmd("node", &["tests/bench/wasm_bench.mjs"]))
 }
 
