@@ -9,6 +9,7 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::url_shortener::DEF,
     crate::systems::rate_limiter::DEF,
     crate::systems::distributed_cache::DEF,
+    crate::systems::chat::DEF,
     crate::systems::distributed_lock::DEF,
     crate::systems::cron_scheduler::DEF,
     crate::systems::distributed_transactions::DEF,
