@@ -1,5 +1,6 @@
 //! One module per system in the catalog.
 
+pub mod config_service;
 pub mod cron_scheduler;
 pub mod distributed_cache;
 pub mod distributed_lock;
