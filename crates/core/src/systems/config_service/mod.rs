@@ -267,7 +267,7 @@ pub fn build_world(scenario: &Scenario, opts: &BuildOptions) -> Result<World<Nod
         specs.push(NodeSpec::new(
             format!("replica-{i}"),
             "replica",
-            Node::Replica(replica::Replica::new(id, replicas.clone(), rcfg)),
+            Node::Replica(Box::new(replica::Replica::new(id, replicas.clone(), rcfg))),
         ));
     }
     for i in 0..p.int("clients") as usize {
@@ -280,7 +280,7 @@ pub fn build_world(scenario: &Scenario, opts: &BuildOptions) -> Result<World<Nod
             session_ttl_ms,
             workload: scenario.workload.clone(),
         };
-        specs.push(NodeSpec::new(format!("client-{i}"), "client", Node::Client(client::Client::new(cfg))));
+        specs.push(NodeSpec::new(format!("client-{i}"), "client", Node::Client(Box::new(client::Client::new(cfg)))));
     }
     let from_revision = p.choice("watch_resume") == "revision";
     let first_watcher = specs.len() as NodeId;
@@ -317,7 +317,7 @@ fn estimates(s: &Scenario) -> Vec<Estimate> {
         ),
         Estimate::new(
             "Failures tolerated",
-            format!("{}", (p.int("replicas") - 1) / 2),
+            ((p.int("replicas") - 1) / 2).to_string(),
             "(n − 1) / 2 replicas may be down",
         ),
         Estimate::new(
@@ -338,7 +338,7 @@ fn estimates(s: &Scenario) -> Vec<Estimate> {
         ),
         Estimate::new(
             "Leader messages per write",
-            format!("{}", estimate::si(2.0 * (n - 1.0) + 2.0)),
+            estimate::si(2.0 * (n - 1.0) + 2.0),
             "an append and its reply per follower, plus the client's request and answer",
         ),
         Estimate::new(

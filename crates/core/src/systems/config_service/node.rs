@@ -1,5 +1,6 @@
 //! The actor of the config-service world: one enum over its three roles (replica,
-//! client, watcher); `roles!` writes the dispatch.
+//! client, watcher); `roles!` writes the dispatch. Replicas and clients are boxed: they
+//! are much larger than a watcher.
 
 use super::client::Client;
 use super::msg::{Msg, Obs};
@@ -8,8 +9,8 @@ use super::watcher::Watcher;
 
 crate::roles! {
     pub enum Node: Msg, Obs {
-        Replica(Replica),
-        Client(Client),
+        Replica(Box<Replica>),
+        Client(Box<Client>),
         Watcher(Watcher),
     }
 }

@@ -414,7 +414,7 @@ impl Replica {
         } else {
             self.lease_until = None;
         }
-        if self.ticks % PROGRESS_EVERY == 0 {
+        if self.ticks.is_multiple_of(PROGRESS_EVERY) {
             let rev = self.state.rev;
             for sub in &mut self.subs {
                 let upto = rev.max(sub.sent_upto);

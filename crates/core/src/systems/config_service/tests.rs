@@ -34,11 +34,9 @@ fn failing(checks: &[CheckResult]) -> Vec<String> {
 /// Runs in 20 ms steps until `check` fails; the world at that point.
 fn run_to_failure(s: &Scenario, check: &str) -> Option<(World<Node>, String)> {
     let mut w = build_world(s, &BuildOptions::default()).unwrap();
-    let end = w.horizon();
-    let mut t = SimTime::ZERO;
-    while t < end {
-        t = t + crate::sim::time::SimDuration::from_ms(20);
-        w.run_until(t);
+    let end_ms = w.horizon().as_ms() as u64;
+    for t in (20..=end_ms + 20).step_by(20) {
+        w.run_until(SimTime::from_ms(t));
         if let Some(c) = w.checks().results().into_iter().find(|c| c.name == check && !c.ok) {
             return Some((w, c.detail));
         }
@@ -52,7 +50,7 @@ fn replicas(w: &World<Node>) -> Vec<&replica::Replica> {
     w.nodes()
         .iter()
         .filter_map(|n| match n {
-            Node::Replica(r) => Some(r),
+            Node::Replica(r) => Some(r.as_ref()),
             _ => None,
         })
         .collect()
