@@ -48,6 +48,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("distributed-transactions", "2pc-no-log", 1, "82aad976e8fcd2e0"),
     ("distributed-transactions", "2pc-logged", 1, "f2ef3e0a5f2d74da"),
     ("distributed-transactions", "3pc", 1, "736d8403c126a1d1"),
+    ("config-service", "any-replica", 1, "02025d5b66fafe89"),
+    ("config-service", "lease-read", 1, "ca01ec5111640397"),
+    ("config-service", "read-index", 1, "c5488874202cd12f"),
     // golden:end
 ];
 

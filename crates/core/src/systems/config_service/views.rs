@@ -1,0 +1,152 @@
+//! The views: the client history as a timeline (one lane per client, a span from call to
+//! return labelled with the call and its answer; amber when abandoned, red for the calls of
+//! the shortest failing window when `linearizable` fails), each replica's log tail with
+//! terms and commit index, the keys as each replica holds them, and what the watchers saw.
+//! Every view is bounded: the last calls, entries and events only.
+
+use super::checks::parse_window;
+use super::msg::{key_name, Cmd};
+use super::node::Node;
+use crate::blocks::raft::{Payload, Role};
+use crate::sim::world::World;
+use crate::view::{Log, LogLane, Span, Table, Timeline, TimelineLane, View};
+
+/// Log entries shown per replica.
+const LOG_TAIL: u64 = 24;
+
+pub fn views(world: &World<Node>) -> Vec<View> {
+    let names = world.node_names();
+    let now_ms = world.now().as_ms();
+    // The shortest failing window, if `linearizable` failed: its key and span.
+    let window = world
+        .checks()
+        .results()
+        .into_iter()
+        .find(|c| c.name == "linearizable" && !c.ok)
+        .and_then(|c| parse_window(&c.detail));
+    let mut lanes = Vec::new();
+    let mut logs = Vec::new();
+    let mut keys = Vec::new();
+    let mut watch_rows = Vec::new();
+    for (i, node) in world.nodes().iter().enumerate() {
+        let name = names[i].clone();
+        match node {
+            Node::Client(c) => {
+                let spans = c
+                    .calls
+                    .iter()
+                    .map(|r| {
+                        let start = r.call_us as f64 / 1_000.0;
+                        let end = r.return_us.map_or(now_ms, |t| t as f64 / 1_000.0);
+                        let in_window = window.as_ref().is_some_and(|(k, a, b)| {
+                            *k == key_name(r.key) && start >= *a - 1e-3 && r.return_us.is_some() && end <= *b + 1e-3
+                        });
+                        let kind = match (in_window, r.outcome) {
+                            (true, _) => "bad",
+                            (_, "ok") => "ok",
+                            (_, "unknown") => "warn",
+                            _ => "info",
+                        };
+                        Span { start_ms: start, end_ms: end, label: r.text.clone(), kind: kind.into() }
+                    })
+                    .collect();
+                lanes.push(TimelineLane { name, spans });
+            }
+            Node::Replica(r) => {
+                let last = r.raft.log.last_index();
+                let from = (r.raft.log.start() + 1).max(last.saturating_sub(LOG_TAIL - 1));
+                let mut entries = Vec::new();
+                let mut committed = 0;
+                for idx in from..=last {
+                    let Some(e) = r.raft.log.get(idx) else { continue };
+                    let what = match &e.payload {
+                        Payload::Noop => "no-op".to_string(),
+                        Payload::Members(m) => format!("members {m:?}"),
+                        Payload::Cmd(Cmd::Put { key, value, .. }) => format!("put {}={value}", key_name(*key)),
+                        Payload::Cmd(Cmd::Cas { key, from, to, .. }) => format!("cas {} {from}→{to}", key_name(*key)),
+                        Payload::Cmd(Cmd::Open { session, .. }) => format!("open session {:04x}", session & 0xffff),
+                        Payload::Cmd(Cmd::Expire { session }) => format!("expire session {:04x}", session & 0xffff),
+                    };
+                    if idx <= r.raft.commit {
+                        committed += 1;
+                    }
+                    entries.push(format!("{idx} · t{} · {what}", e.term));
+                }
+                let role = match r.raft.role {
+                    Role::Leader => "leader",
+                    Role::Candidate => "candidate",
+                    Role::PreCandidate => "pre-candidate",
+                    Role::Follower => "follower",
+                };
+                logs.push(LogLane {
+                    name: format!(
+                        "{name} ({role} t{}, commit {}, snapshot ≤{})",
+                        r.raft.term,
+                        r.raft.commit,
+                        r.raft.log.start()
+                    ),
+                    entries,
+                    committed,
+                });
+                let values: Vec<String> = r
+                    .state
+                    .items
+                    .iter()
+                    .map(|(k, item)| format!("{}={} (r{})", key_name(*k), item.value, item.mod_rev))
+                    .collect();
+                let lease = match r.lease_until {
+                    Some(t) => format!("until {:.0} ms (its clock)", t.as_ms()),
+                    None => "—".into(),
+                };
+                keys.push(vec![
+                    name,
+                    format!("r{}", r.state.rev),
+                    values.join(", "),
+                    r.state.sessions.len().to_string(),
+                    r.subs.len().to_string(),
+                    lease,
+                    r.reads_served.to_string(),
+                ]);
+            }
+            Node::Watcher(w) => {
+                let seen: Vec<String> = w
+                    .seen
+                    .iter()
+                    .rev()
+                    .take(8)
+                    .map(|e| {
+                        let v = e.value.map_or("deleted".to_string(), |v| v.to_string());
+                        format!("r{} {}={v}", e.rev, key_name(e.key))
+                    })
+                    .collect();
+                watch_rows.push(vec![
+                    name,
+                    w.prefix.name().to_string(),
+                    names.get(w.replicas[w.at] as usize).cloned().unwrap_or_default(),
+                    format!("r{}", w.last),
+                    w.events.to_string(),
+                    w.reconnects.to_string(),
+                    seen.join(", "),
+                ]);
+            }
+        }
+    }
+    let columns = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    vec![
+        View::Timeline(Timeline {
+            title: "Client calls, call → return (red: the shortest window with no linearization)".into(),
+            lanes,
+        }),
+        View::Log(Log { title: "Replica logs: index · term · command (last 24)".into(), lanes: logs }),
+        View::Table(Table {
+            title: "State machine per replica".into(),
+            columns: columns(&["replica", "revision", "keys", "sessions", "watchers", "read lease", "reads served"]),
+            rows: keys,
+        }),
+        View::Table(Table {
+            title: "Watchers".into(),
+            columns: columns(&["watcher", "prefix", "replica", "seen up to", "events", "reconnects", "latest"]),
+            rows: watch_rows,
+        }),
+    ]
+}
