@@ -45,10 +45,10 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("distributed-transactions", "2pc-no-log", 1, "82aad976e8fcd2e0"),
     ("distributed-transactions", "2pc-logged", 1, "f2ef3e0a5f2d74da"),
     ("distributed-transactions", "3pc", 1, "736d8403c126a1d1"),
-    ("event-driven", "dual-write", 1, "8702c448115b8284"),
-    ("event-driven", "outbox-no-dedup", 1, "dbdc1517639205a0"),
-    ("event-driven", "outbox-idempotent", 1, "49cb7c3bf22e2b2b"),
-    ("event-driven", "incompatible-schema", 1, "24089b98ef8a61f6"),
+    ("event-driven", "dual-write", 1, "1c58f3034b83c99a"),
+    ("event-driven", "outbox-no-dedup", 1, "91d971052fa941d5"),
+    ("event-driven", "outbox-idempotent", 1, "a3818dbe1cfe7125"),
+    ("event-driven", "incompatible-schema", 1, "e020986a1cf7dbc9"),
     // golden:end
 ];
 

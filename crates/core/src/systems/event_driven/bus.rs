@@ -8,16 +8,24 @@
 //! (after a crash). With `rebalance_pct`, a fetch is answered from the committed offset
 //! instead of the position asked for — what a consumer-group rebalance does to the new
 //! owner of a partition — so records already processed but not yet committed come again.
+//!
+//! Retention keeps the bus bounded: every second, segments older than `RETENTION_MS` are
+//! deleted, but only below the lowest offset any group has committed on that partition
+//! (a partition no group has committed on yet is bounded by age alone).
 
 use super::msg::{Event, Msg, Obs, Topic};
 use crate::blocks::log::{Log, LogConfig};
 use crate::blocks::partitioner::partition_for_key;
 use crate::sim::node::{Actor, Ctx};
+use crate::sim::time::SimDuration;
 use crate::sim::NodeId;
 use std::collections::BTreeMap;
 
 /// Records a bus fetch returns per partition.
 const MAX_READ: usize = 32;
+/// Age after which consumed segments are deleted.
+pub const RETENTION_MS: u64 = 30_000;
+const RETAIN: u64 = 1;
 
 #[derive(Clone, Debug)]
 pub struct Bus {
@@ -33,7 +41,9 @@ impl Bus {
         let mut logs = BTreeMap::new();
         for t in Topic::ALL {
             for p in 0..partitions {
-                logs.insert((t, p), Log::new(LogConfig::default()));
+                let config =
+                    LogConfig { segment_max_records: 512, retention_ms: Some(RETENTION_MS), ..LogConfig::default() };
+                logs.insert((t, p), Log::new(config));
             }
         }
         Bus { partitions, rebalance_pct, logs, committed: BTreeMap::new() }
@@ -47,6 +57,25 @@ impl Bus {
 impl Actor for Bus {
     type Msg = Msg;
     type Obs = Obs;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
+        ctx.set_timer(SimDuration::from_ms(1_000), RETAIN);
+    }
+
+    fn on_timer(&mut self, _tag: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let now_ms = ctx.now().as_ms() as u64;
+        for (&(t, p), log) in &mut self.logs {
+            let upto = self
+                .committed
+                .iter()
+                .filter(|((_, tt, pp), _)| *tt == t && *pp == p)
+                .map(|(_, &o)| o)
+                .min()
+                .unwrap_or(log.log_end());
+            log.apply_retention(now_ms, upto);
+        }
+        ctx.set_timer(SimDuration::from_ms(1_000), RETAIN);
+    }
 
     fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
         match msg {
@@ -92,7 +121,7 @@ impl Actor for Bus {
     }
 
     fn describe(&self) -> String {
-        let records: u64 = self.logs.values().map(|l| l.log_end()).sum();
-        format!("{records} records")
+        let records: u64 = self.logs.values().map(|l| l.len()).sum();
+        format!("{records} records held")
     }
 }

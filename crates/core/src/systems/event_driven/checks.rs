@@ -69,7 +69,10 @@ impl Ledger {
                 let t = self.orders.entry(order).or_default();
                 t.rows[effect as usize] = t.rows[effect as usize].saturating_add(1);
                 if !t.committed {
-                    return Some(format!("{} wrote {effect:?} for order {order}, which was never committed", svc.name()));
+                    return Some(format!(
+                        "{} wrote {effect:?} for order {order}, which was never committed",
+                        svc.name()
+                    ));
                 }
                 let (what, kinds) = step(effect);
                 let n: u32 = kinds.iter().map(|&k| u32::from(t.n(k))).sum();
@@ -179,7 +182,9 @@ fn settle(t: &Tally) -> Result<bool, String> {
     let money = i32::from(t.n(Charged)) - i32::from(t.n(Refunded));
     let shipped = i32::from(t.n(Shipped));
     let (done, cancelled) = (t.n(Done), t.n(Cancelled));
-    let state = format!("stock held {stock}, charges kept {money}, shipped {shipped}, marked done {done} / cancelled {cancelled}");
+    let state = format!(
+        "stock held {stock}, charges kept {money}, shipped {shipped}, marked done {done} / cancelled {cancelled}"
+    );
     match (stock, money, shipped, done, cancelled) {
         (1, 1, 1, 1, 0) => Ok(true),
         (0, 0, 0, 0, 1) => Ok(false),

@@ -258,10 +258,9 @@ pub fn quiet_from(faults: &[TimedFault]) -> SimTime {
     for (i, f) in faults.iter().enumerate() {
         let later = &faults[i + 1..];
         let until = match &f.fault {
-            Fault::Crash { node } => later
-                .iter()
-                .find(|g| matches!(&g.fault, Fault::Restart { node: n } if n == node))
-                .map(|g| g.at_ms),
+            Fault::Crash { node } => {
+                later.iter().find(|g| matches!(&g.fault, Fault::Restart { node: n } if n == node)).map(|g| g.at_ms)
+            }
             Fault::Pause { for_ms, .. } => Some(f.at_ms + for_ms),
             Fault::Partition { .. } => later.iter().find(|g| matches!(g.fault, Fault::Heal)).map(|g| g.at_ms),
             Fault::Clog { from, to, .. } => later
@@ -292,6 +291,10 @@ pub fn build_world(scenario: &Scenario, opts: &BuildOptions) -> Result<World<Nod
 }
 
 type Parts = (Vec<NodeSpec<Node>>, Vec<Box<dyn Property<Obs>>>);
+
+/// The order database's write capacity: a workload asking for more is served at this rate
+/// (it also keeps the heaviest scenario's databases and check ledgers bounded).
+pub const MAX_ORDERS_PER_S: f64 = 200.0;
 
 /// Node ids: the four services 0–3 (in `Svc` order), then bus, relay, registry.
 pub const BUS: u32 = 4;
@@ -326,7 +329,7 @@ fn parts(scenario: &Scenario) -> Result<Parts, BuildError> {
             fail_pct: p.int("fail_pct") as u64,
             change,
             deploy_at_ms: p.int("deploy_at_ms") as u64,
-            orders_per_s: scenario.workload.rate_per_s,
+            orders_per_s: scenario.workload.rate_per_s.min(MAX_ORDERS_PER_S),
             workload_ms: scenario.workload.duration_ms,
         };
         specs.push(NodeSpec::new(svc.name(), "service", Node::Service(Box::new(Service::new(cfg)))));
@@ -362,7 +365,11 @@ fn estimates(s: &Scenario) -> Vec<Estimate> {
     let flush_s = p.int("relay_flush_ms") as f64 / 1_000.0;
     let commit_s = p.int("commit_ms") as f64 / 1_000.0;
     vec![
-        Estimate::new("Events on the bus", format!("{} /s", estimate::si(events)), "orders/s × events per happy-path order"),
+        Estimate::new(
+            "Events on the bus",
+            format!("{} /s", estimate::si(events)),
+            "orders/s × events per happy-path order",
+        ),
         Estimate::new(
             "Saga latency",
             format!("≈ {} ms", estimate::si(hops * 1.5 * poll)),

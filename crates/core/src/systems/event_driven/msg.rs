@@ -108,7 +108,15 @@ pub struct Event {
 
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?} o{} (v{}, e{}:{})", self.kind, self.order, self.body.version, self.id >> 32, self.id & 0xffff_ffff)
+        write!(
+            f,
+            "{:?} o{} (v{}, e{}:{})",
+            self.kind,
+            self.order,
+            self.body.version,
+            self.id >> 32,
+            self.id & 0xffff_ffff
+        )
     }
 }
 
@@ -118,26 +126,54 @@ pub type Position = (Topic, u32, Option<u64>);
 #[derive(Clone, Debug, Hash)]
 pub enum Msg {
     /// Producer (relay or dual-writing service) → bus: append these.
-    Produce { batch: u64, records: Vec<Event> },
-    Produced { batch: u64 },
+    Produce {
+        batch: u64,
+        records: Vec<Event>,
+    },
+    Produced {
+        batch: u64,
+    },
     /// Consumer → bus: records from these positions.
-    Fetch { positions: Vec<Position> },
+    Fetch {
+        positions: Vec<Position>,
+    },
     /// Bus → consumer: per partition, the records read (offset, event).
-    Records { parts: Vec<(Topic, u32, Vec<(u64, Event)>)> },
+    Records {
+        parts: Vec<(Topic, u32, Vec<(u64, Event)>)>,
+    },
     /// Consumer → bus: the next offset to read, per partition (its group's committed offset).
-    CommitOffsets { offsets: Vec<(Topic, u32, u64)> },
+    CommitOffsets {
+        offsets: Vec<(Topic, u32, u64)>,
+    },
     /// Relay → service: outbox rows after this row id.
-    OutboxPoll { after: Option<u64> },
-    OutboxRows { rows: Vec<(u64, Event)> },
+    OutboxPoll {
+        after: Option<u64>,
+    },
+    OutboxRows {
+        rows: Vec<(u64, Event)>,
+    },
     /// Relay → service: rows up to this id are on the bus; delete them.
-    OutboxDelete { upto: u64 },
+    OutboxDelete {
+        upto: u64,
+    },
     /// Producer → registry: register a new version of the `order` subject.
-    Register { schema: Schema },
-    Registered { version: u32 },
-    Rejected { version: u32, reason: String },
+    Register {
+        schema: Schema,
+    },
+    Registered {
+        version: u32,
+    },
+    Rejected {
+        version: u32,
+        reason: String,
+    },
     /// Order service → billing: the new schema is deployed; read with it.
-    SchemaDeployed { schema: Schema },
-    SchemaAck { version: u32 },
+    SchemaDeployed {
+        schema: Schema,
+    },
+    SchemaAck {
+        version: u32,
+    },
 }
 
 impl Message for Msg {

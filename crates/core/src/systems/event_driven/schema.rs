@@ -146,7 +146,9 @@ pub enum DecodeError {
 impl std::fmt::Display for DecodeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DecodeError::Missing { field, writer } => write!(f, "required field {field} missing (written as v{writer})"),
+            DecodeError::Missing { field, writer } => {
+                write!(f, "required field {field} missing (written as v{writer})")
+            }
             DecodeError::WrongType { field, writer } => write!(f, "field {field} has another type in v{writer}"),
         }
     }
@@ -168,7 +170,10 @@ pub fn decode(reader: &Schema, body: &Body) -> Result<Vec<Option<Value>>, Decode
 
 /// A reader that needs only some fields of `schema` (a consumer's projection).
 pub fn project(schema: &Schema, names: &[&str]) -> Schema {
-    Schema { version: schema.version, fields: schema.fields.iter().filter(|f| names.contains(&f.name)).copied().collect() }
+    Schema {
+        version: schema.version,
+        fields: schema.fields.iter().filter(|f| names.contains(&f.name)).copied().collect(),
+    }
 }
 
 /// The registry's rule: `None` if `new` may follow `old`, else why not.

@@ -171,7 +171,9 @@ fn dual_write_loses_an_event_between_commit_and_publish() {
     // …because it was committed less than one linger window before a crash.
     let linger = s.params.int("linger_ms") as f64;
     let crashed_soon = faults.iter().any(|f| {
-        matches!(f.fault, Fault::Crash { .. }) && (f.at_ms as f64) >= row.at_ms && (f.at_ms as f64) - row.at_ms <= linger
+        matches!(f.fault, Fault::Crash { .. })
+            && (f.at_ms as f64) >= row.at_ms
+            && (f.at_ms as f64) - row.at_ms <= linger
     });
     assert!(crashed_soon, "order {order} at {} ms was not caught by a crash", row.at_ms);
     // The same crashes lose nothing through an outbox.
@@ -194,7 +196,17 @@ fn a_relay_crash_republishes_and_consumers_without_dedup_apply_twice() {
     // And some service's database holds two rows of one step for it.
     let twice = Svc::ALL.iter().any(|&svc| {
         let rows = service(&w, svc).effects.get(&order).cloned().unwrap_or_default();
-        rows.len() >= 2 && rows.windows(2).any(|p| p[0] == p[1] || matches!((p[0], p[1]), (Effect::Reserved, Effect::Rejected) | (Effect::Rejected, Effect::Reserved) | (Effect::Charged, Effect::Declined) | (Effect::Declined, Effect::Charged)))
+        rows.len() >= 2
+            && rows.windows(2).any(|p| {
+                p[0] == p[1]
+                    || matches!(
+                        (p[0], p[1]),
+                        (Effect::Reserved, Effect::Rejected)
+                            | (Effect::Rejected, Effect::Reserved)
+                            | (Effect::Charged, Effect::Declined)
+                            | (Effect::Declined, Effect::Charged)
+                    )
+            })
     });
     assert!(twice, "no database holds a doubled step for order {order}");
 }
@@ -315,7 +327,8 @@ fn robust_design_holds_over_seeds_and_naive_ones_fail() {
         assert!(failing(&w.checks().results()).is_empty(), "seed {seed}: {:?}", failing(&w.checks().results()));
     }
     for strategy in ["dual-write", "outbox-no-dedup", "incompatible-schema"] {
-        let failed = (1..=4).any(|seed| !failing(&run_world(&with(strategy, seed, &[], None)).checks().results()).is_empty());
+        let failed =
+            (1..=4).any(|seed| !failing(&run_world(&with(strategy, seed, &[], None)).checks().results()).is_empty());
         assert!(failed, "{strategy} never failed");
     }
 }

@@ -66,9 +66,8 @@ fn verdict(all: &[Effect]) -> &'static str {
 
 fn saga_table(services: &BTreeMap<Svc, &Service>) -> Table {
     let order_svc = services.get(&Svc::Order);
-    let orders: Vec<(u64, f64)> = order_svc
-        .map(|s| s.orders.iter().rev().take(ROWS).map(|(&o, r)| (o, r.at_ms)).collect())
-        .unwrap_or_default();
+    let orders: Vec<(u64, f64)> =
+        order_svc.map(|s| s.orders.iter().rev().take(ROWS).map(|(&o, r)| (o, r.at_ms)).collect()).unwrap_or_default();
     let rows = orders
         .into_iter()
         .map(|(order, at)| {
@@ -88,9 +87,10 @@ fn saga_table(services: &BTreeMap<Svc, &Service>) -> Table {
             row
         })
         .collect();
-    let columns = ["order", "placed ms", "inventory", "billing", "shipping", "order status", "orchestrator commands", "verdict"]
-        .map(String::from)
-        .to_vec();
+    let columns =
+        ["order", "placed ms", "inventory", "billing", "shipping", "order status", "orchestrator commands", "verdict"]
+            .map(String::from)
+            .to_vec();
     Table { title: "Saga state per order (latest orders, from each service's database)".into(), columns, rows }
 }
 
@@ -102,13 +102,8 @@ fn event_log(bus: &super::bus::Bus) -> Log {
         }
         let from = log.log_end().saturating_sub(LOG_ROWS as u64).max(log.log_start());
         let Ok(records) = log.read(from, log.log_end(), LOG_ROWS) else { continue };
-        let min_committed = bus
-            .committed
-            .iter()
-            .filter(|((_, tt, pp), _)| *tt == t && *pp == p)
-            .map(|(_, &o)| o)
-            .min()
-            .unwrap_or(0);
+        let min_committed =
+            bus.committed.iter().filter(|((_, tt, pp), _)| *tt == t && *pp == p).map(|(_, &o)| o).min().unwrap_or(0);
         let committed = min_committed.saturating_sub(from).min(records.len() as u64) as usize;
         let entries = records.iter().map(|r| format!("#{} {}", r.offset, r.value)).collect();
         let name = if t == Topic::Dlq { format!("{}/{p} ⚠", t.name()) } else { format!("{}/{p}", t.name()) };
@@ -136,8 +131,7 @@ fn plumbing(services: &BTreeMap<Svc, &Service>, registry: Option<&Registry>) -> 
         })
         .collect();
     let versions = registry.map(|r| format!("registry: v1–v{}", r.versions.len())).unwrap_or_default();
-    let columns = ["service", "outbox rows", "processed ids", "duplicates skipped", "writes", "reads"]
-        .map(String::from)
-        .to_vec();
+    let columns =
+        ["service", "outbox rows", "processed ids", "duplicates skipped", "writes", "reads"].map(String::from).to_vec();
     Table { title: format!("Outboxes, dedup tables and schemas {versions}"), columns, rows }
 }
