@@ -123,6 +123,9 @@ impl fmt::Display for Event {
 /// A fetch position: topic, partition, and the next offset (`None`: the committed one).
 pub type Position = (Topic, u32, Option<u64>);
 
+/// What a fetch read from one partition: topic, partition, and (offset, event) pairs.
+pub type PartitionRecords = (Topic, u32, Vec<(u64, Event)>);
+
 #[derive(Clone, Debug, Hash)]
 pub enum Msg {
     /// Producer (relay or dual-writing service) → bus: append these.
@@ -139,7 +142,7 @@ pub enum Msg {
     },
     /// Bus → consumer: per partition, the records read (offset, event).
     Records {
-        parts: Vec<(Topic, u32, Vec<(u64, Event)>)>,
+        parts: Vec<PartitionRecords>,
     },
     /// Consumer → bus: the next offset to read, per partition (its group's committed offset).
     CommitOffsets {

@@ -14,7 +14,7 @@
 //! Offsets are committed on a timer, after the effects: a crash in between redelivers
 //! records whose effects are already in the database (at-least-once delivery).
 
-use super::msg::{Effect, Event, EventId, Kind, Msg, Obs, Svc, Topic};
+use super::msg::{Effect, Event, EventId, Kind, Msg, Obs, PartitionRecords, Svc, Topic};
 use super::saga::{self, Action};
 use super::schema::{self, Change, OrderData, Schema};
 use crate::sim::node::{Actor, Ctx};
@@ -246,7 +246,7 @@ impl Service {
         ctx.send(self.cfg.bus, Msg::Fetch { positions });
     }
 
-    fn on_records(&mut self, parts: Vec<(Topic, u32, Vec<(u64, Event)>)>, ctx: &mut Ctx<'_, Msg, Obs>) {
+    fn on_records(&mut self, parts: Vec<PartitionRecords>, ctx: &mut Ctx<'_, Msg, Obs>) {
         self.fetching = None;
         for (t, p, records) in parts {
             for (offset, ev) in records {
@@ -278,12 +278,11 @@ impl Service {
     /// Dual write: flush the producer buffer (one batch in flight, resent until acked).
     fn linger(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
         match &mut self.in_flight {
-            Some((batch, records, sent)) => {
-                if ctx.now().since(*sent) >= SimDuration::from_ms(RETRY_MS) {
-                    *sent = ctx.now();
-                    ctx.send(self.cfg.bus, Msg::Produce { batch: *batch, records: records.clone() });
-                }
+            Some((batch, records, sent)) if ctx.now().since(*sent) >= SimDuration::from_ms(RETRY_MS) => {
+                *sent = ctx.now();
+                ctx.send(self.cfg.bus, Msg::Produce { batch: *batch, records: records.clone() });
             }
+            Some(_) => {}
             None if !self.buffer.is_empty() => {
                 self.batch += 1;
                 let records = std::mem::take(&mut self.buffer);
@@ -369,12 +368,10 @@ impl Actor for Service {
                 self.linger(ctx);
                 Self::timer(ctx, self.cfg.linger_ms, LINGER);
             }
-            NEXT_ORDER => {
-                if ctx.now() < SimTime::from_ms(self.cfg.workload_ms) {
-                    self.place_order(ctx);
-                    let gap = ctx.rng.exponential(1_000.0 / self.cfg.orders_per_s.max(0.001));
-                    ctx.set_timer(SimDuration::from_ms_f64(gap.max(0.01)), NEXT_ORDER);
-                }
+            NEXT_ORDER if ctx.now() < SimTime::from_ms(self.cfg.workload_ms) => {
+                self.place_order(ctx);
+                let gap = ctx.rng.exponential(1_000.0 / self.cfg.orders_per_s.max(0.001));
+                ctx.set_timer(SimDuration::from_ms_f64(gap.max(0.01)), NEXT_ORDER);
             }
             DEPLOY => self.deploy(ctx),
             TRIM => {
@@ -389,16 +386,14 @@ impl Actor for Service {
     fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
         match msg {
             Msg::Records { parts } => self.on_records(parts, ctx),
-            Msg::Produced { batch } => {
-                if self.in_flight.as_ref().is_some_and(|f| f.0 == batch) {
-                    self.in_flight = None;
-                }
+            Msg::Produced { batch } if self.in_flight.as_ref().is_some_and(|f| f.0 == batch) => {
+                self.in_flight = None;
             }
             Msg::OutboxPoll { after } => {
                 let rows: Vec<(u64, Event)> = self
                     .outbox
                     .iter()
-                    .filter(|(id, _)| after.is_none_or(|a| *id > a))
+                    .skip_while(|(id, _)| after.is_some_and(|a| *id <= a))
                     .take(MAX_FETCH)
                     .cloned()
                     .collect();
@@ -409,20 +404,16 @@ impl Actor for Service {
                     self.outbox.pop_front();
                 }
             }
-            Msg::Registered { version } => {
-                if !self.deploy_resolved {
-                    if let Some(v2) = self.cfg.change.v2().filter(|s| s.version == version) {
-                        self.adopt(v2, ctx);
-                        Self::timer(ctx, RETRY_MS, DEPLOY);
-                    }
+            Msg::Registered { version } if !self.deploy_resolved => {
+                if let Some(v2) = self.cfg.change.v2().filter(|s| s.version == version) {
+                    self.adopt(v2, ctx);
+                    Self::timer(ctx, RETRY_MS, DEPLOY);
                 }
             }
-            Msg::Rejected { version, reason } => {
-                if !self.deploy_resolved {
-                    self.deploy_resolved = true;
-                    ctx.metrics.add("schema_rejected", 1);
-                    ctx.note(format!("registry rejected order v{version}: {reason}; deploy rolled back"));
-                }
+            Msg::Rejected { version, reason } if !self.deploy_resolved => {
+                self.deploy_resolved = true;
+                ctx.metrics.add("schema_rejected", 1);
+                ctx.note(format!("registry rejected order v{version}: {reason}; deploy rolled back"));
             }
             Msg::SchemaDeployed { schema } => {
                 if schema.version > self.reader.version {
@@ -431,10 +422,8 @@ impl Actor for Service {
                 }
                 ctx.send(from, Msg::SchemaAck { version: schema.version });
             }
-            Msg::SchemaAck { version } => {
-                if version == self.writer.version {
-                    self.billing_acked = true;
-                }
+            Msg::SchemaAck { version } if version == self.writer.version => {
+                self.billing_acked = true;
             }
             _ => {}
         }
