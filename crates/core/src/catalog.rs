@@ -14,6 +14,7 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::cron_scheduler::DEF,
     crate::systems::distributed_transactions::DEF,
     crate::systems::config_service::DEF,
+    crate::systems::event_driven::DEF,
 ];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {

@@ -51,6 +51,10 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("config-service", "any-replica", 1, "02025d5b66fafe89"),
     ("config-service", "lease-read", 1, "ca01ec5111640397"),
     ("config-service", "read-index", 1, "c5488874202cd12f"),
+    ("event-driven", "dual-write", 1, "1c58f3034b83c99a"),
+    ("event-driven", "outbox-no-dedup", 1, "91d971052fa941d5"),
+    ("event-driven", "outbox-idempotent", 1, "a3818dbe1cfe7125"),
+    ("event-driven", "incompatible-schema", 1, "e020986a1cf7dbc9"),
     // golden:end
 ];
 
