@@ -194,7 +194,7 @@ const PARAMS: &[ParamSpec] = &[
         "ms",
         500,
         120_000,
-        3_000,
+        5_000,
         "A campaign must reach all its recipients within this; a transactional send within 1 s.",
     ),
     ParamSpec::int(
