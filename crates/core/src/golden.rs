@@ -45,7 +45,7 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("distributed-transactions", "2pc-no-log", 1, "82aad976e8fcd2e0"),
     ("distributed-transactions", "2pc-logged", 1, "f2ef3e0a5f2d74da"),
     ("distributed-transactions", "3pc", 1, "736d8403c126a1d1"),
-    ("notifications", "inline-loop", 1, "140c6351b89872bd"),
+    ("notifications", "inline-loop", 1, "793ad53086ee34c5"),
     ("notifications", "fire-and-forget", 1, "ada1f591237a9b26"),
     ("notifications", "ack-retry-dedup", 1, "32632ef4a2e60c41"),
     // golden:end

@@ -3,7 +3,7 @@
 //! loop, capped at `MAX_TXN` per run. Each accepted send is reported (`Obs::Accepted`):
 //! from then on its caller believes it will go out.
 //!
-//! - Inline loop: the API itself walks the users in chunks of `batch`, spending
+//! - Inline loop: the API itself walks the users in chunks of `INLINE_CHUNK`, spending
 //!   `per_user_us` each, and calls the providers straight away, without retries, one send
 //!   at a time (a transactional send waits behind every campaign ahead of it). The loop
 //!   lives in memory: a crash forgets the rest.
@@ -26,6 +26,9 @@ const KIND_TXN: u64 = 2;
 const KIND_CHUNK: u64 = 3;
 const KIND_REPUBLISH: u64 = 4;
 const REPUBLISH_MS: u64 = 300;
+/// Users the inline loop handles between provider calls (one event per chunk: a loop
+/// that called per user would cost one event per user).
+pub const INLINE_CHUNK: u32 = 100;
 
 #[derive(Clone, Debug)]
 pub struct ApiCfg {
@@ -37,7 +40,6 @@ pub struct ApiCfg {
     pub first_ms: u64,
     pub gap_ms: u64,
     pub utc_hour: u32,
-    pub batch: u32,
     pub per_user_us: u64,
     pub salt: u64,
     pub clock: QuietClock,
@@ -117,7 +119,7 @@ impl Api {
 
     fn chunk_timer(&self, ctx: &mut Ctx<'_, Msg, Obs>) {
         let Some(c) = self.work.front() else { return };
-        let n = self.cfg.batch.min(c.first + c.count - self.cursor.max(c.first));
+        let n = INLINE_CHUNK.min(c.first + c.count - self.cursor.max(c.first));
         self.timer(ctx, SimDuration::from_us((u64::from(n) * self.cfg.per_user_us).max(1)), KIND_CHUNK);
     }
 
@@ -128,14 +130,14 @@ impl Api {
             return;
         };
         let start = self.cursor.max(c.first);
-        let n = self.cfg.batch.min(c.first + c.count - start);
+        let n = INLINE_CHUNK.min(c.first + c.count - start);
         for (i, b) in recipients(&c, start, n, self.cfg.salt, self.cfg.clock).into_iter().enumerate() {
             let Some(users) = b else { continue };
             self.sent_requests += 1;
             ctx.send(
                 self.cfg.providers[i],
                 Msg::Send {
-                    task: (u64::from(c.id) << 32) | u64::from(start / self.cfg.batch.max(1)),
+                    task: (u64::from(c.id) << 32) | u64::from(start / INLINE_CHUNK),
                     campaign: c,
                     channel: prefs::Channel::ALL[i],
                     partition: 0,

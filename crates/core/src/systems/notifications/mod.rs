@@ -356,7 +356,6 @@ fn parts(scenario: &Scenario) -> Result<Parts, BuildError> {
         first_ms: FIRST_MS,
         gap_ms: GAP_MS,
         utc_hour: p.int("utc_hour") as u32,
-        batch,
         per_user_us,
         salt,
         clock,
