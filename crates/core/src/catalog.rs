@@ -15,6 +15,7 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::distributed_transactions::DEF,
     crate::systems::config_service::DEF,
     crate::systems::event_driven::DEF,
+    crate::systems::notifications::DEF,
 ];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {

@@ -55,6 +55,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("event-driven", "outbox-no-dedup", 1, "91d971052fa941d5"),
     ("event-driven", "outbox-idempotent", 1, "a3818dbe1cfe7125"),
     ("event-driven", "incompatible-schema", 1, "e020986a1cf7dbc9"),
+    ("notifications", "inline-loop", 1, "793ad53086ee34c5"),
+    ("notifications", "fire-and-forget", 1, "ada1f591237a9b26"),
+    ("notifications", "ack-retry-dedup", 1, "32632ef4a2e60c41"),
     // golden:end
 ];
 

@@ -7,5 +7,6 @@ pub mod distributed_cache;
 pub mod distributed_lock;
 pub mod distributed_transactions;
 pub mod event_driven;
+pub mod notifications;
 pub mod rate_limiter;
 pub mod url_shortener;
