@@ -11,6 +11,7 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::distributed_cache::DEF,
     crate::systems::distributed_lock::DEF,
     crate::systems::cron_scheduler::DEF,
+    crate::systems::task_scheduler::DEF,
     crate::systems::distributed_transactions::DEF,
 ];
 

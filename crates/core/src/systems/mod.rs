@@ -5,4 +5,5 @@ pub mod distributed_cache;
 pub mod distributed_lock;
 pub mod distributed_transactions;
 pub mod rate_limiter;
+pub mod task_scheduler;
 pub mod url_shortener;
