@@ -139,6 +139,16 @@ fn the_robust_design_holds_over_seeds_with_swarm_faults() {
     }
 }
 
+#[test]
+fn a_worker_cut_off_from_the_schedulers_keeps_writing_unless_fenced() {
+    let cut = r#"{"at_ms":6020,"kind":"partition","a":["worker-1"],"b":["sched-0","sched-1"]},{"at_ms":7000,"kind":"heal"}"#;
+    let (_, checks) = run(&scenario("wheel-no-fencing", r#""run_ms":400"#, cut));
+    assert!(!verdict(&checks, "no-concurrent-run"));
+    let (w, checks) = run(&scenario("wheel-fencing", r#""run_ms":400"#, cut));
+    assert!(checks.iter().all(|c| c.ok), "{checks:?}");
+    assert!(workers(&w)[1].spans.iter().any(|s| s.end == Some(End::Fenced)), "worker-1 was fenced off");
+}
+
 fn wrote(task: u32, round: u64, token: u64, kind: WriteKind) -> Obs {
     Obs::Wrote { tr: TaskRound { task, round }, token, kind, worker: 0 }
 }
