@@ -53,8 +53,8 @@ impl Property<Obs> for NoConcurrentRun {
         let Obs::Wrote { tr, token, .. } = *obs else { return None };
         self.writes += 1;
         let begun = self.begun.entry(tr.task).or_default();
-        if !begun.contains_key(&token) {
-            begun.insert(token, at);
+        if let std::collections::btree_map::Entry::Vacant(e) = begun.entry(token) {
+            e.insert(at);
             self.newest.insert(tr.task, token);
             return None;
         }

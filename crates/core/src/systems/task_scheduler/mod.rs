@@ -104,12 +104,44 @@ const PARAMS: &[ParamSpec] = &[
         100_000,
         "Weekly tasks in the table, each at its own minute of the week (a million is about 99 a minute).",
     ),
-    ParamSpec::int("minutes", "Run length", "schedule min", 5, 60, 20, "Schedule time simulated; one schedule minute is one simulated second."),
+    ParamSpec::int(
+        "minutes",
+        "Run length",
+        "schedule min",
+        5,
+        60,
+        20,
+        "Schedule time simulated; one schedule minute is one simulated second.",
+    ),
     ParamSpec::int("pipeline_every", "Pipeline every", "min", 1, 10, 2, "The pipeline's root runs on */N * * * *."),
-    ParamSpec::int("oneshots", "One-shot tasks", "tasks", 0, 200, 20, "Tasks that run once, at times spread over the run."),
+    ParamSpec::int(
+        "oneshots",
+        "One-shot tasks",
+        "tasks",
+        0,
+        200,
+        20,
+        "Tasks that run once, at times spread over the run.",
+    ),
     ParamSpec::int("schedulers", "Scheduler nodes", "nodes", 2, 3, 2, "Nodes competing for the leader lease."),
-    ParamSpec::int("workers", "Workers", "nodes", 2, 8, 4, "Nodes that run executions; the leader deals runs round-robin."),
-    ParamSpec::int("tick_ms", "Leader tick", "ms", 1, 100, 10, "How often the leader looks for due work (and the wheel's tick)."),
+    ParamSpec::int(
+        "workers",
+        "Workers",
+        "nodes",
+        2,
+        8,
+        4,
+        "Nodes that run executions; the leader deals runs round-robin.",
+    ),
+    ParamSpec::int(
+        "tick_ms",
+        "Leader tick",
+        "ms",
+        1,
+        100,
+        10,
+        "How often the leader looks for due work (and the wheel's tick).",
+    ),
     ParamSpec::int(
         "row_ns",
         "Scan cost per row",
@@ -119,7 +151,15 @@ const PARAMS: &[ParamSpec] = &[
         500,
         "poll-table: simulated time to examine one row of the table on each pass.",
     ),
-    ParamSpec::int("dispatch_us", "Cost per dispatch", "µs", 1, 200, 20, "Simulated leader time per round started (both designs)."),
+    ParamSpec::int(
+        "dispatch_us",
+        "Cost per dispatch",
+        "µs",
+        1,
+        200,
+        20,
+        "Simulated leader time per round started (both designs).",
+    ),
     ParamSpec::int("run_ms", "Run time", "ms", 20, 400, 150, "How long an execution takes."),
     ParamSpec::int(
         "exec_lease_ms",
@@ -132,11 +172,43 @@ const PARAMS: &[ParamSpec] = &[
     ),
     ParamSpec::int("lease_ms", "Leader lease", "ms", 100, 2_000, 300, "The leader lease's time-to-live."),
     ParamSpec::int("fail_pct", "Job failure rate", "%", 0, 50, 10, "Chance that an execution fails."),
-    ParamSpec::int("retries", "Retries", "retries", 0, 5, 3, "Retries after a failed or lapsed run before the round is given up."),
+    ParamSpec::int(
+        "retries",
+        "Retries",
+        "retries",
+        0,
+        5,
+        3,
+        "Retries after a failed or lapsed run before the round is given up.",
+    ),
     ParamSpec::int("backoff_ms", "Backoff base", "ms", 5, 200, 20, "The n-th retry waits base × 2^(n−1)."),
-    ParamSpec::int("slo_ms", "Dispatch lag SLO", "ms", 10, 1_000, 50, "Every round outside a fault window must begin this soon after it was due."),
-    ParamSpec::int("pause_ms", "Worker pause", "ms", 0, 3_000, 500, "Length of the default plan's stop-the-world pause of worker-0."),
-    ParamSpec::int("outage_ms", "Leader outage", "ms", 0, 10_000, 3_000, "How long the default plan keeps sched-0 (the first leader) crashed."),
+    ParamSpec::int(
+        "slo_ms",
+        "Dispatch lag SLO",
+        "ms",
+        10,
+        1_000,
+        50,
+        "Every round outside a fault window must begin this soon after it was due.",
+    ),
+    ParamSpec::int(
+        "pause_ms",
+        "Worker pause",
+        "ms",
+        0,
+        3_000,
+        500,
+        "Length of the default plan's stop-the-world pause of worker-0.",
+    ),
+    ParamSpec::int(
+        "outage_ms",
+        "Leader outage",
+        "ms",
+        0,
+        10_000,
+        3_000,
+        "How long the default plan keeps sched-0 (the first leader) crashed.",
+    ),
 ];
 
 const CHECKS: &[CheckDef] = &[
@@ -157,7 +229,8 @@ const CHECKS: &[CheckDef] = &[
     },
 ];
 
-const SWARM: &[FaultKind] = &[FaultKind::Crash, FaultKind::Pause, FaultKind::Partition, FaultKind::Loss, FaultKind::Skew];
+const SWARM: &[FaultKind] =
+    &[FaultKind::Crash, FaultKind::Pause, FaultKind::Partition, FaultKind::Loss, FaultKind::Skew];
 
 pub const DEF: SystemDef = SystemDef {
     id: "task-scheduler",
@@ -279,10 +352,14 @@ fn parts(scenario: &Scenario) -> Result<Parts, BuildError> {
             dispatch_us: p.int("dispatch_us") as u64,
         };
         clock_nodes.push(format!("sched-{i}"));
-        specs.push(NodeSpec::new(format!("sched-{i}"), "sched", Node::Scheduler(Scheduler::new(cfg))));
+        specs.push(NodeSpec::new(format!("sched-{i}"), "sched", Node::Scheduler(Box::new(Scheduler::new(cfg)))));
     }
     let lease_ms = p.int("lease_ms") as u64;
-    specs.push(NodeSpec::new("coord", "coord", Node::Coordinator(coord::Coordinator::new(lease_ms, Arc::clone(&table)))));
+    specs.push(NodeSpec::new(
+        "coord",
+        "coord",
+        Node::Coordinator(coord::Coordinator::new(lease_ms, Arc::clone(&table))),
+    ));
     for i in 0..n_workers {
         let w = worker::Worker::new(sink, exec_lease_ms / 3, p.int("fail_pct") as u64);
         specs.push(NodeSpec::new(format!("worker-{i}"), "worker", Node::Worker(w)));

@@ -36,10 +36,19 @@ pub enum WriteKind {
 #[derive(Clone, Debug, Hash)]
 pub enum Msg {
     /// Scheduler → coordinator: take or renew the leader lease.
-    Acquire { req: u64, renew: bool },
+    Acquire {
+        req: u64,
+        renew: bool,
+    },
     /// Coordinator → scheduler; a fresh term carries the handover.
-    Granted { req: u64, epoch: u64, handover: Option<Handover> },
-    Busy { req: u64 },
+    Granted {
+        req: u64,
+        epoch: u64,
+        handover: Option<Handover>,
+    },
+    Busy {
+        req: u64,
+    },
     /// Leader → coordinator: record these starts and settlements (write-ahead: nothing in
     /// it is dispatched before the coordinator acknowledges it).
     Record {
@@ -49,22 +58,46 @@ pub enum Msg {
         started: Vec<(TaskRound, u64)>,
         settled: Vec<(TaskRound, bool)>,
     },
-    RecordOk { batch: u64 },
-    NotLeader { batch: u64 },
+    RecordOk {
+        batch: u64,
+    },
+    NotLeader {
+        batch: u64,
+    },
     /// Leader → worker: run this round under `token` for `run_ms`.
-    Run { token: u64, tr: TaskRound, run_ms: u64 },
+    Run {
+        token: u64,
+        tr: TaskRound,
+        run_ms: u64,
+    },
     /// Worker → leader: still running (renews the execution's lease).
-    Heartbeat { token: u64 },
+    Heartbeat {
+        token: u64,
+    },
     /// Leader → worker: this execution's lease is gone; stop.
-    Lost { token: u64 },
+    Lost {
+        token: u64,
+    },
     /// Worker → leader: the execution finished and the sink has its result.
-    Done { token: u64, tr: TaskRound, ok: bool },
+    Done {
+        token: u64,
+        tr: TaskRound,
+        ok: bool,
+    },
     /// Worker → sink.
-    Write { token: u64, tr: TaskRound, kind: WriteKind },
+    Write {
+        token: u64,
+        tr: TaskRound,
+        kind: WriteKind,
+    },
     /// Sink → worker: the finish is stored.
-    FinishOk { token: u64 },
+    FinishOk {
+        token: u64,
+    },
     /// Sink → worker: a newer execution of this task holds a higher token.
-    Fenced { token: u64 },
+    Fenced {
+        token: u64,
+    },
 }
 
 impl Message for Msg {

@@ -9,7 +9,7 @@ use super::worker::Worker;
 
 crate::roles! {
     pub enum Node: Msg, Obs {
-        Scheduler(Scheduler),
+        Scheduler(Box<Scheduler>),
         Coordinator(Coordinator),
         Worker(Worker),
         Sink(Sink),

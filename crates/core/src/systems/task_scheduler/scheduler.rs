@@ -388,8 +388,7 @@ impl Scheduler {
         let Some(b) = self.batches.remove(&id) else { return };
         let until = ctx.local_time() + SimDuration::from_ms(self.cfg.exec_lease_ms);
         for (tr, tok) in b.started {
-            let Some(e) = self.execs.get_mut(&tr.task).filter(|e| e.token == tok && e.state == State::Recording)
-            else {
+            let Some(e) = self.execs.get_mut(&tr.task).filter(|e| e.token == tok && e.state == State::Recording) else {
                 continue;
             };
             e.state = State::Running;
@@ -530,7 +529,11 @@ impl Actor for Scheduler {
     fn describe(&self) -> String {
         match self.lease {
             Some((e, _)) if self.wheel.is_some() => {
-                format!("leader e{e} · {} tasks indexed · {} open", self.wheel.as_ref().map_or(0, |w| w.len()), self.execs.len())
+                format!(
+                    "leader e{e} · {} tasks indexed · {} open",
+                    self.wheel.as_ref().map_or(0, |w| w.len()),
+                    self.execs.len()
+                )
             }
             Some((e, _)) => format!("leader e{e}"),
             None => "follower".into(),

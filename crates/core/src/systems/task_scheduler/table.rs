@@ -32,14 +32,8 @@ pub fn start_minute() -> i64 {
 }
 
 /// The pipeline: name and parents (indices into this list), in topological order.
-pub const DAG: [(&str, &[usize]); 6] = [
-    ("extract", &[]),
-    ("clean", &[0]),
-    ("enrich", &[0]),
-    ("join", &[1, 2]),
-    ("index", &[3]),
-    ("report", &[2, 3]),
-];
+pub const DAG: [(&str, &[usize]); 6] =
+    [("extract", &[]), ("clean", &[0]), ("enrich", &[0]), ("join", &[1, 2]), ("index", &[3]), ("report", &[2, 3])];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {

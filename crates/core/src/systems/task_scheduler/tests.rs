@@ -43,7 +43,7 @@ fn sink(w: &World<Node>) -> &Sink {
 }
 
 fn schedulers(w: &World<Node>) -> Vec<&Scheduler> {
-    w.nodes().iter().filter_map(|n| if let Node::Scheduler(s) = n { Some(s) } else { None }).collect()
+    w.nodes().iter().filter_map(|n| if let Node::Scheduler(s) = n { Some(&**s) } else { None }).collect()
 }
 
 fn workers(w: &World<Node>) -> Vec<&Worker> {
@@ -103,7 +103,11 @@ fn a_stale_parent_rewrites_a_round_its_child_already_began() {
     let (_, checks) = run(&scenario("wheel-no-fencing", "", PAUSE_W0));
     let dep = checks.iter().find(|c| c.name == "dependencies-first").unwrap();
     assert!(!dep.ok);
-    assert!(dep.detail.contains("extract wrote to round 4000 ms") && dep.detail.contains("clean began"), "{}", dep.detail);
+    assert!(
+        dep.detail.contains("extract wrote to round 4000 ms") && dep.detail.contains("clean began"),
+        "{}",
+        dep.detail
+    );
     let (w, checks) = run(&scenario("wheel-fencing", "", PAUSE_W0));
     assert!(verdict(&checks, "dependencies-first"));
     // Every pipeline round the leader settled ran its tasks in order at the sink.
@@ -141,7 +145,8 @@ fn the_robust_design_holds_over_seeds_with_swarm_faults() {
 
 #[test]
 fn a_worker_cut_off_from_the_schedulers_keeps_writing_unless_fenced() {
-    let cut = r#"{"at_ms":6020,"kind":"partition","a":["worker-1"],"b":["sched-0","sched-1"]},{"at_ms":7000,"kind":"heal"}"#;
+    let cut =
+        r#"{"at_ms":6020,"kind":"partition","a":["worker-1"],"b":["sched-0","sched-1"]},{"at_ms":7000,"kind":"heal"}"#;
     let (_, checks) = run(&scenario("wheel-no-fencing", r#""run_ms":400"#, cut));
     assert!(!verdict(&checks, "no-concurrent-run"));
     let (w, checks) = run(&scenario("wheel-fencing", r#""run_ms":400"#, cut));
