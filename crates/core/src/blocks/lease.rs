@@ -7,7 +7,7 @@
 //! has seen is safe from a holder that lost its lease without knowing it (Kleppmann, "How
 //! to do distributed locking", 2016; Burrows, "The Chubby lock service", OSDI 2006, §2.4).
 //!
-//! Written for the task scheduler; the cron scheduler's coordinator keeps the same rule.
+//! Written for the task scheduler; the cron scheduler's coordinator uses it too.
 
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::NodeId;
