@@ -12,6 +12,7 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::chat::DEF,
     crate::systems::distributed_lock::DEF,
     crate::systems::cron_scheduler::DEF,
+    crate::systems::task_scheduler::DEF,
     crate::systems::distributed_transactions::DEF,
     crate::systems::config_service::DEF,
     crate::systems::event_driven::DEF,

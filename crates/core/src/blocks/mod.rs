@@ -5,6 +5,7 @@ pub mod assignor;
 pub mod base62;
 pub mod cron;
 pub mod hash_ring;
+pub mod lease;
 pub mod lfu;
 pub mod lincheck;
 pub mod log;

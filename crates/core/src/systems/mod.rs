@@ -9,4 +9,5 @@ pub mod distributed_transactions;
 pub mod event_driven;
 pub mod notifications;
 pub mod rate_limiter;
+pub mod task_scheduler;
 pub mod url_shortener;

@@ -125,6 +125,13 @@ impl<T> TimingWheel<T> {
         self.live == 0
     }
 
+    /// Per level, the entries each of its 64 slots holds (tombstones included), then the
+    /// overflow's size: what a view draws as slot occupancy.
+    pub fn occupancy(&self) -> (Vec<Vec<usize>>, usize) {
+        let levels = self.levels.iter().map(|l| l.slots.iter().map(Vec::len).collect()).collect();
+        (levels, self.overflow.len())
+    }
+
     /// Schedules `task` at `deadline`. A deadline at or before `now` fires on the next
     /// `advance`. O(1) within the span; O(log n) in the overflow.
     pub fn insert(&mut self, deadline: u64, task: T) -> TimerKey {

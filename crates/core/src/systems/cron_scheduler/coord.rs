@@ -17,6 +17,7 @@
 //! A crash loses the lease and the locks (memory), not the epoch counter or the progress.
 
 use super::msg::{FireId, Msg, Obs};
+use crate::blocks::lease::{Grant, LeaseTable};
 use crate::sim::node::{Actor, Ctx};
 use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::NodeId;
@@ -25,19 +26,10 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Locks kept before expired ones are swept.
 const LOCK_SWEEP_AT: usize = 256;
 
-#[derive(Clone, Copy, Debug)]
-pub struct Lease {
-    pub holder: NodeId,
-    pub epoch: u64,
-    pub until_local: SimTime,
-}
-
 #[derive(Clone, Debug)]
 pub struct Coordinator {
-    pub lease_ms: u64,
-    pub lease: Option<Lease>,
-    /// Durable.
-    pub epoch: u64,
+    /// The leader lease; its epoch counter is durable (`blocks::lease`).
+    pub lease: LeaseTable,
     /// Durable: per job, every fire up to this minute is settled (−1: none yet).
     pub cursors: Vec<i64>,
     /// Durable: fires a leader recorded as started, above the progress.
@@ -49,18 +41,12 @@ pub struct Coordinator {
 impl Coordinator {
     pub fn new(lease_ms: u64, jobs: usize) -> Coordinator {
         Coordinator {
-            lease_ms,
-            lease: None,
-            epoch: 0,
+            lease: LeaseTable::new(lease_ms),
             cursors: vec![-1; jobs],
             started: BTreeSet::new(),
             locks: BTreeMap::new(),
             grants: 0,
         }
-    }
-
-    fn live(&self, now: SimTime) -> Option<Lease> {
-        self.lease.filter(|l| now < l.until_local)
     }
 }
 
@@ -70,11 +56,9 @@ impl Actor for Coordinator {
 
     fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
         let now = ctx.local_time();
-        let ttl = SimDuration::from_ms(self.lease_ms);
         match msg {
-            Msg::Acquire { req, renew, cursors } => match self.live(now) {
-                Some(l) if l.holder == from && renew => {
-                    self.lease = Some(Lease { until_local: now + ttl, ..l });
+            Msg::Acquire { req, renew, cursors } => match self.lease.acquire(from, renew, now) {
+                Grant::Renewed(epoch) => {
                     if cursors.len() == self.cursors.len() {
                         // Progress only moves forward, whatever order renewals arrive in.
                         for (mine, theirs) in self.cursors.iter_mut().zip(cursors) {
@@ -84,25 +68,24 @@ impl Actor for Coordinator {
                         self.started.retain(|f| done.get(f.job as usize).is_none_or(|&c| f.minute > c));
                     }
                     let (cursors, started) = (Vec::new(), Vec::new());
-                    ctx.send(from, Msg::Granted { req, epoch: l.epoch, fresh: false, cursors, started });
+                    ctx.send(from, Msg::Granted { req, epoch, fresh: false, cursors, started });
                 }
-                Some(l) if l.holder != from => ctx.send(from, Msg::Busy { req }),
-                _ => {
+                Grant::Busy => ctx.send(from, Msg::Busy { req }),
+                Grant::Fresh(epoch) => {
                     // Free, expired, or its holder restarted: a new term.
-                    self.epoch += 1;
                     self.grants += 1;
-                    self.lease = Some(Lease { holder: from, epoch: self.epoch, until_local: now + ttl });
                     let (cursors, started) = (self.cursors.clone(), self.started.iter().copied().collect());
-                    ctx.send(from, Msg::Granted { req, epoch: self.epoch, fresh: true, cursors, started });
+                    ctx.send(from, Msg::Granted { req, epoch, fresh: true, cursors, started });
                 }
             },
-            Msg::Intent { epoch, fire } => match self.live(now) {
-                Some(l) if l.holder == from && l.epoch == epoch => {
+            Msg::Intent { epoch, fire } => {
+                if self.lease.holds(from, epoch, now) {
                     self.started.insert(fire);
                     ctx.send(from, Msg::IntentOk { fire });
+                } else {
+                    ctx.send(from, Msg::NotLeader { fire });
                 }
-                _ => ctx.send(from, Msg::NotLeader { fire }),
-            },
+            }
             Msg::TryLock { fire, ttl_ms } => {
                 if self.locks.len() >= LOCK_SWEEP_AT {
                     self.locks.retain(|_, until| now < *until);
@@ -120,12 +103,12 @@ impl Actor for Coordinator {
     }
 
     fn on_crash(&mut self) {
-        self.lease = None;
+        self.lease.forget();
         self.locks.clear();
     }
 
     fn describe(&self) -> String {
-        match self.lease {
+        match self.lease.lease {
             Some(l) => format!("lease #{} epoch {}", l.holder, l.epoch),
             None if !self.locks.is_empty() => format!("{} locks", self.locks.len()),
             None => "no lease".into(),

@@ -121,14 +121,8 @@ pub enum Msg {
     },
 }
 
-/// "e3.7": epoch 3, seventh attempt of that term.
-pub fn token_text(token: u64) -> String {
-    if token == 0 {
-        "none".into()
-    } else {
-        format!("e{}.{}", token >> 32, token & 0xffff_ffff)
-    }
-}
+/// "e3.7": epoch 3, seventh attempt of that term (the `lease` block's tokens).
+pub use crate::blocks::lease::token_text;
 
 impl Message for Msg {
     fn label(&self) -> String {

@@ -92,8 +92,10 @@ pub fn views(world: &World<Node>) -> Vec<View> {
                 lanes.push(TimelineLane { name: lane_name, spans });
             }
             Node::Coordinator(c) => {
-                let holder =
-                    c.lease.map_or("—".to_string(), |l| names.get(l.holder as usize).cloned().unwrap_or_default());
+                let holder = c
+                    .lease
+                    .lease
+                    .map_or("—".to_string(), |l| names.get(l.holder as usize).cloned().unwrap_or_default());
                 let progress: Vec<String> = jobs
                     .iter()
                     .zip(&c.cursors)
@@ -101,9 +103,9 @@ pub fn views(world: &World<Node>) -> Vec<View> {
                     .collect();
                 coord_rows.push(vec![
                     holder,
-                    c.lease.map_or("—".into(), |l| l.epoch.to_string()),
-                    c.lease.map_or("—".into(), |l| l.until_local.to_string()),
-                    c.epoch.to_string(),
+                    c.lease.lease.map_or("—".into(), |l| l.epoch.to_string()),
+                    c.lease.lease.map_or("—".into(), |l| l.until.to_string()),
+                    c.lease.epoch.to_string(),
                     c.locks.len().to_string(),
                     progress.join(", "),
                 ]);
