@@ -12,6 +12,7 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::distributed_lock::DEF,
     crate::systems::cron_scheduler::DEF,
     crate::systems::distributed_transactions::DEF,
+    crate::systems::pub_sub::DEF,
 ];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {
