@@ -45,6 +45,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("distributed-transactions", "2pc-no-log", 1, "82aad976e8fcd2e0"),
     ("distributed-transactions", "2pc-logged", 1, "f2ef3e0a5f2d74da"),
     ("distributed-transactions", "3pc", 1, "736d8403c126a1d1"),
+    ("pub-sub", "commit-before", 1, "ed47fb62f53f3a88"),
+    ("pub-sub", "commit-after", 1, "42e8c9360e8ee8f8"),
+    ("pub-sub", "transactional", 1, "ce535116cb4f4b9a"),
     // golden:end
 ];
 

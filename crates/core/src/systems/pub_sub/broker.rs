@@ -128,7 +128,14 @@ impl Broker {
                     let start = log.log_end();
                     self.leading.insert(
                         p,
-                        Leading { epoch: m.epoch, epoch_start: start, followers, waiting: Vec::new(), seqs, proposed: None },
+                        Leading {
+                            epoch: m.epoch,
+                            epoch_start: start,
+                            followers,
+                            waiting: Vec::new(),
+                            seqs,
+                            proposed: None,
+                        },
                     );
                     ctx.note(format!("leads p{p} in epoch {}", m.epoch));
                 }

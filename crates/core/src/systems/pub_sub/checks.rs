@@ -19,7 +19,7 @@ fn list(items: &[u64]) -> String {
 }
 
 fn short(id: u64) -> String {
-    format!("m{}.{}", (id >> 32) - 1, id & 0xffff_ffff)
+    format!("m{}.{}", (id >> 32).saturating_sub(1), id & 0xffff_ffff)
 }
 
 /// Every write acknowledged to a producer is read at the offset it was acknowledged at.
@@ -194,10 +194,7 @@ impl Property<Obs> for NoGap {
             let done = self.applied.get(&p).unwrap_or(&empty);
             let missing: Vec<u64> = (0..c).filter(|o| !done.contains(o)).collect();
             if !missing.is_empty() {
-                bad.push(format!(
-                    "p{p}: committed up to {c}, but offsets {} were never processed",
-                    list(&missing)
-                ));
+                bad.push(format!("p{p}: committed up to {c}, but offsets {} were never processed", list(&missing)));
             }
         }
         (!bad.is_empty()).then(|| bad.join("; "))
@@ -228,10 +225,7 @@ impl Property<Obs> for EffectivelyOnce {
             Obs::Applied { p, offset, id } => {
                 self.n += 1;
                 if let Some((p0, o0)) = self.applied.insert(id, (p, offset)) {
-                    return Some(format!(
-                        "{} applied twice: from p{p0}@{o0} and again from p{p}@{offset}",
-                        short(id)
-                    ));
+                    return Some(format!("{} applied twice: from p{p0}@{o0} and again from p{p}@{offset}", short(id)));
                 }
             }
             Obs::Acked { p, offset, id } => {
@@ -250,9 +244,7 @@ impl Property<Obs> for EffectivelyOnce {
         let lost: Vec<String> = self
             .acked
             .iter()
-            .filter(|(id, (p, o))| {
-                !self.applied.contains_key(id) && self.committed.get(p).is_some_and(|c| c > o)
-            })
+            .filter(|(id, (p, o))| !self.applied.contains_key(id) && self.committed.get(p).is_some_and(|c| c > o))
             .map(|(id, (p, o))| format!("{}@p{p}:{o}", short(*id)))
             .collect();
         if lost.is_empty() {

@@ -64,8 +64,10 @@ pub struct Consumer {
     pub generation: u32,
     pub owned: Vec<u32>,
     pos: BTreeMap<u32, Pos>,
-    /// Transactional: the sink's stored offset this consumer last saw, per partition.
-    expected: BTreeMap<u32, u64>,
+    /// Transactional: the sink's stored offset, for a partition whose position was reset
+    /// past records retention deleted (the batch then does not start where the sink
+    /// stands). Otherwise a batch's transaction names its own first offset.
+    skipped_from: BTreeMap<u32, u64>,
     state: State,
     session: u64,
     sessions: BTreeMap<u32, u64>,
@@ -87,7 +89,7 @@ impl Consumer {
             generation: 0,
             owned: Vec::new(),
             pos: BTreeMap::new(),
-            expected: BTreeMap::new(),
+            skipped_from: BTreeMap::new(),
             state: State::Idle,
             session: 0,
             sessions: BTreeMap::new(),
@@ -122,7 +124,6 @@ impl Consumer {
         self.session += 1;
         self.sessions.insert(p, self.session);
         self.pos.insert(p, Pos::At(offset));
-        self.expected.insert(p, offset);
     }
 
     fn ask_offset(&mut self, p: u32, ctx: &mut Ctx<'_, Msg, Obs>) {
@@ -235,7 +236,8 @@ impl Consumer {
             Mode::CommitAfter => self.commit(p, to, ctx),
             Mode::Transactional => {
                 let effects = std::mem::take(effects);
-                let expected = self.expected.get(&p).copied().unwrap_or(0);
+                let from = records[0].offset;
+                let expected = self.skipped_from.get(&p).copied().unwrap_or(from);
                 let req = self.next_serial();
                 let msg = Msg::TxnApply { p, expected, to, effects, req };
                 ctx.send(self.cfg.sink, msg.clone());
@@ -281,8 +283,7 @@ impl Actor for Consumer {
         match msg {
             Msg::Metadata { parts } => self.meta = parts,
             Msg::Assign { generation, partitions } => self.on_assign(generation, partitions, ctx),
-            Msg::OffsetIs { p, req, offset } if self.pos.get(&p) == Some(&Pos::Asking(req)) =>
-            {
+            Msg::OffsetIs { p, req, offset } if self.pos.get(&p) == Some(&Pos::Asking(req)) => {
                 self.reposition(p, offset);
             }
             Msg::Records { p, req, records } if self.state == (State::Fetching { p, req }) => {
@@ -294,11 +295,10 @@ impl Actor for Consumer {
                 if let Msg::FetchOutOfRange { log_start, .. } = msg {
                     // auto.offset.reset=earliest: skip what retention deleted. The sink's
                     // stored offset has not moved, so the next transaction still names it.
-                    let expected = self.expected.get(&p).copied();
-                    self.reposition(p, log_start);
-                    if let Some(e) = expected {
-                        self.expected.insert(p, e);
+                    if let Some(Pos::At(at)) = self.pos.get(&p).copied() {
+                        self.skipped_from.entry(p).or_insert(at);
                     }
+                    self.reposition(p, log_start);
                 }
                 self.state = State::Idle;
                 self.wake(self.cfg.poll_ms, ctx);
@@ -308,9 +308,8 @@ impl Actor for Consumer {
                 if *r != req {
                     return;
                 }
-                if ok {
-                    self.expected.insert(p, stored);
-                } else if self.owned.contains(&p) {
+                self.skipped_from.remove(&p);
+                if !ok && self.owned.contains(&p) && !matches!(self.pos.get(&p), Some(Pos::Asking(_))) {
                     // Someone else moved the offset (or this batch already went in):
                     // resume from what the sink holds.
                     self.reposition(p, stored);

@@ -68,11 +68,8 @@ pub struct Controller {
 
 impl Controller {
     pub fn new(cfg: ControllerCfg) -> Controller {
-        let parts = cfg
-            .replicas
-            .iter()
-            .map(|r| PartMeta { leader: Some(r[0]), epoch: 0, isr: sorted(r.clone()) })
-            .collect();
+        let parts =
+            cfg.replicas.iter().map(|r| PartMeta { leader: Some(r[0]), epoch: 0, isr: sorted(r.clone()) }).collect();
         let n = cfg.brokers.len();
         Controller {
             cfg,
@@ -167,7 +164,10 @@ impl Controller {
             .collect();
         ctx.note(format!("generation {}: {} members", self.generation, self.members.len()));
         for (&m, ps) in &self.assignment {
-            ctx.send(self.cfg.consumers[m as usize], Msg::Assign { generation: self.generation, partitions: ps.clone() });
+            ctx.send(
+                self.cfg.consumers[m as usize],
+                Msg::Assign { generation: self.generation, partitions: ps.clone() },
+            );
         }
     }
 

@@ -108,19 +108,76 @@ const ASSIGNORS: &[&str] = &["range", "round-robin", "sticky"];
 const PARAMS: &[ParamSpec] = &[
     ParamSpec::int("partitions", "Partitions", "partitions", 1, 8, 4, "Partitions of the one topic."),
     ParamSpec::int("brokers", "Brokers", "nodes", 1, 5, 3, "Brokers hosting partition replicas."),
-    ParamSpec::int("replication", "Replication factor", "replicas", 1, 3, 3, "Replicas per partition (at most the broker count)."),
-    ParamSpec::int("min_isr", "min.insync.replicas", "replicas", 1, 3, 2, "acks=all: writes are refused while fewer replicas are in sync (at most the replication factor)."),
-    ParamSpec::choice("acks", "Producer acks", ACKS, "all", "all: acknowledged once every in-sync replica has it. 1: once the leader has it."),
+    ParamSpec::int(
+        "replication",
+        "Replication factor",
+        "replicas",
+        1,
+        3,
+        3,
+        "Replicas per partition (at most the broker count).",
+    ),
+    ParamSpec::int(
+        "min_isr",
+        "min.insync.replicas",
+        "replicas",
+        1,
+        3,
+        2,
+        "acks=all: writes are refused while fewer replicas are in sync (at most the replication factor).",
+    ),
+    ParamSpec::choice(
+        "acks",
+        "Producer acks",
+        ACKS,
+        "all",
+        "all: acknowledged once every in-sync replica has it. 1: once the leader has it.",
+    ),
     ParamSpec::int("producers", "Producers", "clients", 1, 4, 2, "Producers sending keyed messages."),
     ParamSpec::int("consumers", "Consumers", "members", 1, 6, 2, "Members of the consumer group."),
     ParamSpec::int("rate", "Message rate", "msg/s", 10, 800, 150, "Messages per second over all producers."),
-    ParamSpec::int("keys", "Keys", "keys", 1, 1_000, 40, "Distinct message keys (a key always lands on one partition)."),
-    ParamSpec::choice("assignor", "Assignor", ASSIGNORS, "range", "How the coordinator shares partitions among members."),
+    ParamSpec::int(
+        "keys",
+        "Keys",
+        "keys",
+        1,
+        1_000,
+        40,
+        "Distinct message keys (a key always lands on one partition).",
+    ),
+    ParamSpec::choice(
+        "assignor",
+        "Assignor",
+        ASSIGNORS,
+        "range",
+        "How the coordinator shares partitions among members.",
+    ),
     ParamSpec::int("batch", "Batch size", "records", 1, 50, 10, "Records a consumer fetches and processes per poll."),
     ParamSpec::int("process_ms", "Processing time", "ms", 1, 40, 6, "Time to process one record."),
-    ParamSpec::int("retention_ms", "Retention", "ms", 2_000, 60_000, 8_000, "Segments whose newest record is older than this are deleted."),
-    ParamSpec::flag("fence", "Generation fencing", true, "The coordinator refuses commits from an older generation or for a partition the member no longer owns."),
-    ParamSpec::int("outage_ms", "Broker outage", "ms", 0, 5_000, 2_000, "How long each of the default plan's two broker crashes lasts."),
+    ParamSpec::int(
+        "retention_ms",
+        "Retention",
+        "ms",
+        2_000,
+        60_000,
+        8_000,
+        "Segments whose newest record is older than this are deleted.",
+    ),
+    ParamSpec::flag(
+        "fence",
+        "Generation fencing",
+        true,
+        "The coordinator refuses commits from an older generation or for a partition the member no longer owns.",
+    ),
+    ParamSpec::int(
+        "outage_ms",
+        "Broker outage",
+        "ms",
+        0,
+        5_000,
+        2_000,
+        "How long each of the default plan's two broker crashes lasts.",
+    ),
 ];
 
 const CHECKS: &[CheckDef] = &[
@@ -151,7 +208,8 @@ const CHECKS: &[CheckDef] = &[
     },
 ];
 
-const SWARM: &[FaultKind] = &[FaultKind::Crash, FaultKind::Pause, FaultKind::Partition, FaultKind::Clog, FaultKind::Loss];
+const SWARM: &[FaultKind] =
+    &[FaultKind::Crash, FaultKind::Pause, FaultKind::Partition, FaultKind::Clog, FaultKind::Loss];
 
 pub const DEF: SystemDef = SystemDef {
     id: "pub-sub",
@@ -269,7 +327,11 @@ fn parts(scenario: &Scenario) -> Result<Parts, BuildError> {
             timeout_ms: PRODUCE_TIMEOUT_MS,
         };
         let rng = root.fork_n("producer", u64::from(i));
-        specs.push(NodeSpec::new(format!("producer-{i}"), "producer", Node::Producer(producer::Producer::new(cfg, rng))));
+        specs.push(NodeSpec::new(
+            format!("producer-{i}"),
+            "producer",
+            Node::Producer(producer::Producer::new(cfg, rng)),
+        ));
     }
     for i in 0..n_brokers {
         let cfg = broker::BrokerCfg {
@@ -299,7 +361,11 @@ fn parts(scenario: &Scenario) -> Result<Parts, BuildError> {
         assignor,
         fence: p.flag("fence"),
     };
-    specs.push(NodeSpec::new("controller", "controller", Node::Controller(Box::new(controller::Controller::new(ccfg)))));
+    specs.push(NodeSpec::new(
+        "controller",
+        "controller",
+        Node::Controller(Box::new(controller::Controller::new(ccfg))),
+    ));
     for i in 0..n_cons {
         let cfg = consumer::ConsumerCfg {
             index: i,
@@ -335,7 +401,11 @@ fn estimates(s: &Scenario) -> Vec<Estimate> {
     let capacity = owners * 1_000.0 / p.int("process_ms") as f64;
     let retention_s = p.int("retention_ms") as f64 / 1_000.0;
     vec![
-        Estimate::new("Per partition", format!("{} msg/s", estimate::si(rate / partitions)), "rate ÷ partitions (keys hash evenly)"),
+        Estimate::new(
+            "Per partition",
+            format!("{} msg/s", estimate::si(rate / partitions)),
+            "rate ÷ partitions (keys hash evenly)",
+        ),
         Estimate::new(
             "Consumer capacity",
             format!("{} msg/s", estimate::si(capacity)),

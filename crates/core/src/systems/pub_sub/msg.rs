@@ -55,41 +55,131 @@ pub enum ProduceError {
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub enum Msg {
     // brokers ↔ controller
-    BrokerHeartbeat { broker: u32 },
+    BrokerHeartbeat {
+        broker: u32,
+    },
     /// A broker announcing it (re)started: the controller treats it as a failure followed
     /// by a return, so partitions it led get a new epoch.
-    Register { broker: u32 },
-    Metadata { parts: Vec<PartMeta> },
+    Register {
+        broker: u32,
+    },
+    Metadata {
+        parts: Vec<PartMeta>,
+    },
     /// The leader asks the controller to change a partition's ISR (Kafka's AlterPartition).
-    AlterIsr { p: u32, epoch: u32, isr: Vec<u32> },
+    AlterIsr {
+        p: u32,
+        epoch: u32,
+        isr: Vec<u32>,
+    },
     // producer ↔ leader
-    Produce { p: u32, rec: Rec },
-    ProduceAck { p: u32, id: u64, offset: u64 },
-    ProduceErr { p: u32, id: u64, err: ProduceError },
+    Produce {
+        p: u32,
+        rec: Rec,
+    },
+    ProduceAck {
+        p: u32,
+        id: u64,
+        offset: u64,
+    },
+    ProduceErr {
+        p: u32,
+        id: u64,
+        err: ProduceError,
+    },
     // follower ↔ leader
-    ReplicaFetch { p: u32, broker: u32, offset: u64, last_epoch: Option<u32> },
-    ReplicaData { p: u32, epoch: u32, records: Vec<Wire>, hw: u64 },
-    ReplicaDiverged { p: u32, truncate_to: u64 },
-    ReplicaReset { p: u32, log_start: u64 },
+    ReplicaFetch {
+        p: u32,
+        broker: u32,
+        offset: u64,
+        last_epoch: Option<u32>,
+    },
+    ReplicaData {
+        p: u32,
+        epoch: u32,
+        records: Vec<Wire>,
+        hw: u64,
+    },
+    ReplicaDiverged {
+        p: u32,
+        truncate_to: u64,
+    },
+    ReplicaReset {
+        p: u32,
+        log_start: u64,
+    },
     // consumer ↔ broker
-    Fetch { p: u32, offset: u64, max: u32, req: u64 },
-    Records { p: u32, req: u64, records: Vec<Wire> },
-    FetchNotLeader { p: u32, req: u64 },
-    FetchOutOfRange { p: u32, req: u64, log_start: u64 },
+    Fetch {
+        p: u32,
+        offset: u64,
+        max: u32,
+        req: u64,
+    },
+    Records {
+        p: u32,
+        req: u64,
+        records: Vec<Wire>,
+    },
+    FetchNotLeader {
+        p: u32,
+        req: u64,
+    },
+    FetchOutOfRange {
+        p: u32,
+        req: u64,
+        log_start: u64,
+    },
     // consumer ↔ group coordinator (the controller)
-    Join { member: u32 },
-    GroupHeartbeat { member: u32 },
-    Assign { generation: u32, partitions: Vec<u32> },
-    OffsetFetch { p: u32, req: u64 },
-    OffsetIs { p: u32, req: u64, offset: u64 },
-    Commit { member: u32, generation: u32, p: u32, offset: u64 },
+    Join {
+        member: u32,
+    },
+    GroupHeartbeat {
+        member: u32,
+    },
+    Assign {
+        generation: u32,
+        partitions: Vec<u32>,
+    },
+    OffsetFetch {
+        p: u32,
+        req: u64,
+    },
+    OffsetIs {
+        p: u32,
+        req: u64,
+        offset: u64,
+    },
+    Commit {
+        member: u32,
+        generation: u32,
+        p: u32,
+        offset: u64,
+    },
     // consumer ↔ sink
-    Effect { p: u32, offset: u64, id: u64 },
-    SinkOffsetFetch { p: u32, req: u64 },
+    Effect {
+        p: u32,
+        offset: u64,
+        id: u64,
+    },
+    SinkOffsetFetch {
+        p: u32,
+        req: u64,
+    },
     /// Apply these effects and move the partition's stored offset from `expected` to
     /// `to`, atomically — or nothing, if the stored offset is not `expected`.
-    TxnApply { p: u32, expected: u64, to: u64, effects: Vec<(u64, u64)>, req: u64 },
-    TxnResult { p: u32, req: u64, ok: bool, stored: u64 },
+    TxnApply {
+        p: u32,
+        expected: u64,
+        to: u64,
+        effects: Vec<(u64, u64)>,
+        req: u64,
+    },
+    TxnResult {
+        p: u32,
+        req: u64,
+        ok: bool,
+        stored: u64,
+    },
 }
 
 impl Message for Msg {

@@ -92,7 +92,10 @@ impl Producer {
             let seq = self.next_seq[p as usize];
             self.next_seq[p as usize] += 1;
             let id = (u64::from(self.cfg.index) + 1) << 32 | self.made;
-            q.push_back(Pending { rec: Rec { id, key, producer: self.cfg.index | self.incarnation[p as usize] << 8, seq }, sent_ms: None });
+            q.push_back(Pending {
+                rec: Rec { id, key, producer: self.cfg.index | self.incarnation[p as usize] << 8, seq },
+                sent_ms: None,
+            });
         }
     }
 

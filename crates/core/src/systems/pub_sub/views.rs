@@ -52,7 +52,10 @@ pub fn views(world: &World<Node>) -> Vec<View> {
             });
         }
     }
-    let mut out = vec![View::Log(Log { title: "Partition replicas (offset:key; committed below the high watermark)".into(), lanes })];
+    let mut out = vec![View::Log(Log {
+        title: "Partition replicas (offset:key; committed below the high watermark)".into(),
+        lanes,
+    })];
     if let Some(c) = controller {
         let leader_end = |p: u32| {
             brokers.iter().find(|b| b.is_leader(p)).map(|b| (b.logs[&p].log_end(), b.hw.get(&p).copied().unwrap_or(0)))
@@ -110,10 +113,16 @@ pub fn views(world: &World<Node>) -> Vec<View> {
             .recent
             .iter()
             .rev()
-            .map(|&(p, o, id)| vec![format!("p{p}@{o}"), format!("m{}.{}", (id >> 32) - 1, id & 0xffff_ffff)])
+            .map(|&(p, o, id)| {
+                vec![format!("p{p}@{o}"), format!("m{}.{}", (id >> 32).saturating_sub(1), id & 0xffff_ffff)]
+            })
             .collect();
         out.push(View::Table(Table {
-            title: format!("Sink: last effects ({} applied, {} batches refused)", s.applied.values().sum::<u64>(), s.refused),
+            title: format!(
+                "Sink: last effects ({} applied, {} batches refused)",
+                s.applied.values().sum::<u64>(),
+                s.refused
+            ),
             columns: ["from", "message"].map(String::from).to_vec(),
             rows,
         }));
