@@ -203,9 +203,9 @@ impl Broker {
         broker: u32,
         offset: u64,
         last_epoch: Option<u32>,
-        now_ms: u64,
         ctx: &mut Ctx<'_, Msg, Obs>,
     ) {
+        let now_ms = ctx.now().0 / 1_000;
         let Some(lead) = self.leading.get_mut(&p) else { return };
         let log = &self.logs[&p];
         if offset < log.log_start() {
@@ -387,7 +387,7 @@ impl Actor for Broker {
             Msg::Metadata { parts } => self.on_metadata(parts, now_ms, ctx),
             Msg::Produce { p, rec } => self.on_produce(from, p, rec, now_ms, ctx),
             Msg::ReplicaFetch { p, broker, offset, last_epoch } => {
-                self.on_replica_fetch(from, p, broker, offset, last_epoch, now_ms, ctx)
+                self.on_replica_fetch(from, p, broker, offset, last_epoch, ctx)
             }
             Msg::ReplicaData { p, epoch, records, hw } => self.follower_data(p, epoch, records, hw),
             Msg::ReplicaDiverged { p, truncate_to } => {

@@ -191,7 +191,7 @@ impl Controller {
         if !expired.is_empty() {
             self.rebalance(ctx);
         }
-        if self.ticks % 2 == 0 {
+        if self.ticks.is_multiple_of(2) {
             self.broadcast(ctx);
         }
         ctx.set_timer(SimDuration::from_ms(TICK_MS), TICK);
