@@ -53,6 +53,10 @@ pub const PRODUCE_TIMEOUT_MS: u64 = 300;
 pub const POLL_MS: u64 = 20;
 /// Records per segment: retention deletes whole segments.
 pub const SEGMENT_RECORDS: u64 = 50;
+/// Retention by size, in records per replica (each record counts one byte): never reached
+/// at the rates the parameters allow, it bounds a broker's memory when a workload is
+/// pushed far past them.
+pub const RETENTION_RECORDS: u64 = 20_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
@@ -310,7 +314,7 @@ fn parts(scenario: &Scenario) -> Result<Parts, BuildError> {
     let log = LogConfig {
         segment_max_bytes: SEGMENT_RECORDS,
         segment_max_records: SEGMENT_RECORDS,
-        retention_bytes: None,
+        retention_bytes: Some(RETENTION_RECORDS),
         retention_ms: Some(p.int("retention_ms") as u64),
     };
     let w = &scenario.workload;
