@@ -17,6 +17,7 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::config_service::DEF,
     crate::systems::event_driven::DEF,
     crate::systems::notifications::DEF,
+    crate::systems::pub_sub::DEF,
 ];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {

@@ -61,6 +61,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("notifications", "inline-loop", 1, "793ad53086ee34c5"),
     ("notifications", "fire-and-forget", 1, "ada1f591237a9b26"),
     ("notifications", "ack-retry-dedup", 1, "32632ef4a2e60c41"),
+    ("pub-sub", "commit-before", 1, "ed47fb62f53f3a88"),
+    ("pub-sub", "commit-after", 1, "42e8c9360e8ee8f8"),
+    ("pub-sub", "transactional", 1, "ce535116cb4f4b9a"),
     // golden:end
 ];
 
