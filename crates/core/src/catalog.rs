@@ -10,14 +10,14 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::rate_limiter::DEF,
     crate::systems::distributed_cache::DEF,
     crate::systems::chat::DEF,
-    crate::systems::distributed_lock::DEF,
-    crate::systems::cron_scheduler::DEF,
-    crate::systems::task_scheduler::DEF,
-    crate::systems::distributed_transactions::DEF,
-    crate::systems::config_service::DEF,
-    crate::systems::event_driven::DEF,
     crate::systems::notifications::DEF,
     crate::systems::pub_sub::DEF,
+    crate::systems::distributed_lock::DEF,
+    crate::systems::cron_scheduler::DEF,
+    crate::systems::distributed_transactions::DEF,
+    crate::systems::event_driven::DEF,
+    crate::systems::task_scheduler::DEF,
+    crate::systems::config_service::DEF,
 ];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {
