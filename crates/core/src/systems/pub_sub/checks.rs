@@ -66,11 +66,13 @@ impl Property<Obs> for NoLostAck {
         match *obs {
             Obs::Acked { p, offset, id } => {
                 match self.acked.insert((p, offset), id) {
-                    Some(other) if other != id => return Some(format!(
+                    Some(other) if other != id => {
+                        return Some(format!(
                         "p{p}@{offset} was acknowledged for {} and later for {}: the first acknowledged write is gone",
                         short(other),
                         short(id)
-                    )),
+                    ))
+                    }
                     Some(_) => {}
                     None => *self.waiting.entry(p).or_default() += 1,
                 }
