@@ -229,7 +229,10 @@ mod tests {
 
     #[test]
     fn the_guide_is_substantial_but_readable() {
-        let words = guide_markdown().split_whitespace().count();
-        assert!((700..=1_600).contains(&words), "{words} words");
+        // The advice itself; the closing list grows by one line per system in the catalog.
+        let md = guide_markdown();
+        let advice = md.split("## Systems to practise on").next().unwrap_or_default();
+        let words = advice.split_whitespace().count();
+        assert!((700..=1_600).contains(&words), "{words} words of advice");
     }
 }
