@@ -14,6 +14,35 @@ use crate::view::{Log, LogLane, Span, Table, Timeline, TimelineLane, View};
 /// Log entries shown per replica.
 const LOG_TAIL: u64 = 24;
 
+/// Width of the client timeline when no check has failed, in ms of simulated time.
+const FOCUS_MS: f64 = 120.0;
+
+fn detail_of(world: &World<Node>) -> String {
+    world
+        .checks()
+        .results()
+        .into_iter()
+        .find(|c| c.name == "linearizable" && !c.ok)
+        .map(|c| c.detail)
+        .unwrap_or_default()
+}
+
+/// The calls a failure detail lists — "client-1 read → 7 [2985.500–2986.914]" — as
+/// (client, what, call ms, return ms); a call still open ("…") ends where the window ends.
+fn window_calls(detail: &str) -> Vec<(String, String, f64, f64)> {
+    let Some((_, list)) = detail.split_once(" ms: ") else { return Vec::new() };
+    let end = parse_window(detail).map_or(0.0, |(_, _, b)| b);
+    list.split("; ")
+        .filter_map(|op| {
+            let (head, times) = op.rsplit_once(" [")?;
+            let (who, what) = head.split_once(' ')?;
+            let (a, b) = times.trim_end_matches(']').split_once('–')?;
+            let a: f64 = a.parse().ok()?;
+            Some((who.to_string(), what.to_string(), a, b.parse().unwrap_or(end)))
+        })
+        .collect()
+}
+
 pub fn views(world: &World<Node>) -> Vec<View> {
     let names = world.node_names();
     let now_ms = world.now().as_ms();
@@ -24,6 +53,16 @@ pub fn views(world: &World<Node>) -> Vec<View> {
         .into_iter()
         .find(|c| c.name == "linearizable" && !c.ok)
         .and_then(|c| parse_window(&c.detail));
+    // What the timeline shows: the failing window with a margin either side, or else the
+    // last moments of the run; a whole run's calls would be one solid bar per client.
+    let window_ops = window.as_ref().map(|_| window_calls(&detail_of(world))).unwrap_or_default();
+    let focus = match &window {
+        Some((_, a, b)) => {
+            let pad = (b - a).max(FOCUS_MS / 8.0);
+            (a - pad, b + pad)
+        }
+        None => ((now_ms - FOCUS_MS).max(0.0), now_ms),
+    };
     let mut lanes = Vec::new();
     let mut logs = Vec::new();
     let mut keys = Vec::new();
@@ -32,24 +71,43 @@ pub fn views(world: &World<Node>) -> Vec<View> {
         let name = names[i].clone();
         match node {
             Node::Client(c) => {
-                let spans = c
+                let (from, to) = focus;
+                let mut spans: Vec<Span> = c
                     .calls
                     .iter()
-                    .map(|r| {
+                    .filter_map(|r| {
                         let start = r.call_us as f64 / 1_000.0;
                         let end = r.return_us.map_or(now_ms, |t| t as f64 / 1_000.0);
-                        let in_window = window.as_ref().is_some_and(|(k, a, b)| {
-                            *k == key_name(r.key) && start >= *a - 1e-3 && r.return_us.is_some() && end <= *b + 1e-3
-                        });
-                        let kind = match (in_window, r.outcome) {
-                            (true, _) => "bad",
-                            (_, "ok") => "ok",
-                            (_, "unknown") => "warn",
+                        if end < from || start > to {
+                            return None;
+                        }
+                        let kind = match r.outcome {
+                            "ok" => "ok",
+                            "unknown" => "warn",
                             _ => "info",
                         };
-                        Span { start_ms: start, end_ms: end, label: r.text.clone(), kind: kind.into() }
+                        Some(Span {
+                            start_ms: start.max(from),
+                            end_ms: end.min(to),
+                            label: r.text.clone(),
+                            kind: kind.into(),
+                        })
                     })
                     .collect();
+                // The failing window's calls, from the check's own record (the client may
+                // have moved past them), drawn over whatever the client still keeps.
+                for (who, label, a, b) in &window_ops {
+                    if *who == name {
+                        spans.retain(|s| (s.start_ms - a.max(from)).abs() > 1e-3);
+                        spans.push(Span {
+                            start_ms: a.max(from),
+                            end_ms: b.min(to),
+                            label: label.clone(),
+                            kind: "bad".into(),
+                        });
+                    }
+                }
+                spans.sort_by(|x, y| x.start_ms.total_cmp(&y.start_ms));
                 lanes.push(TimelineLane { name, spans });
             }
             Node::Replica(r) => {
@@ -134,7 +192,11 @@ pub fn views(world: &World<Node>) -> Vec<View> {
     let columns = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     vec![
         View::Timeline(Timeline {
-            title: "Client calls, call → return (red: the shortest window with no linearization)".into(),
+            title: if window.is_some() {
+                "Client calls around the shortest window with no linearization (red: its calls)".into()
+            } else {
+                format!("Client calls, call → return, last {FOCUS_MS} ms (amber: abandoned, outcome unknown)")
+            },
             lanes,
         }),
         View::Log(Log { title: "Replica logs: index · term · command (last 24)".into(), lanes: logs }),
