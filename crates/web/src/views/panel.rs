@@ -37,12 +37,15 @@ pub struct ViewListProps {
     pub cursor_ms: Option<f64>,
 }
 
-/// Whether a view needs the whole row: timelines read left to right over time, and tables
-/// with many columns would otherwise hide their right half behind a sideways scroll.
+/// Whether a view needs the whole row: timelines read left to right over time, tables with
+/// many columns would otherwise hide their right half behind a sideways scroll, and logs
+/// with many lanes would stack into a tower.
 fn spans_full_width(view: &View) -> bool {
     match view {
         View::Timeline(_) => true,
         View::Table(t) => t.columns.len() > 4,
+        // Many lanes (a dozen partition replicas) lay out side by side instead of in a tower.
+        View::Log(l) => l.lanes.len() > 4,
         _ => false,
     }
 }
