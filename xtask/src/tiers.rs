@@ -106,7 +106,8 @@ pub fn bench() -> Result<(), String> {
     crate::setup::all()?;
     // The wasm twin compares against the CLI built the way the browser build is optimised.
     run(cmd("cargo", &["build", "--profile", "bench-native", "-p", "sdlab-cli"]))?;
-    run(cmd("node", &["tests/bench/wasm_bench.mjs"]))
+    run(cmd("node", &["tests/bench/wasm_bench.mjs"]))?;
+    run(cmd("node", &["tests/bench/lincheck_bench.mjs"]))
 }
 
 #[cfg(test)]

@@ -34,3 +34,37 @@ pub fn bench_kernel(nodes: u32, window: u32, horizon_ms: u32, seed: u32) -> f64 
         u64::from(horizon_ms.min(10_000)),
     ) as f64
 }
+
+/// The linearizability checker's benchmark in wasm: `histories` holds the text of several
+/// history files (Jepsen log lines or EDN maps) separated by the ASCII record separator
+/// (U+001E). Each is parsed once outside the timing; then every verdict is searched
+/// `repeat` times and the best total kept. Returns `[seconds, histories, linearizable]`, so
+/// `tests/bench/lincheck_bench.mjs` can check the verdict count against the native run's.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn bench_lincheck(histories: &str, repeat: u32) -> Vec<f64> {
+    use sdlab_core::blocks::lincheck::{self, AppendKv, ParsedHistory, Register};
+    let parsed: Vec<ParsedHistory> = histories
+        .split('\u{1e}')
+        .filter(|t| !t.trim().is_empty())
+        .filter_map(|t| lincheck::parse_history(t).ok())
+        .collect();
+    let verdicts = || {
+        parsed
+            .iter()
+            .filter(|h| match h {
+                ParsedHistory::Register(ops) => {
+                    lincheck::check(&Register, ops).is_ok_and(|r| r.verdict.is_linearizable())
+                }
+                ParsedHistory::Kv(ops) => lincheck::check(&AppendKv, ops).is_ok_and(|r| r.verdict.is_linearizable()),
+            })
+            .count()
+    };
+    let now = || web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now());
+    let (mut best, mut linearizable) = (f64::MAX, 0);
+    for _ in 0..repeat.max(1) {
+        let t0 = now();
+        linearizable = verdicts();
+        best = best.min((now() - t0) / 1_000.0);
+    }
+    vec![best, parsed.len() as f64, linearizable as f64]
+}

@@ -121,6 +121,9 @@ pub struct Scheduler {
     lease_gen: u64,
     next_worker: usize,
     pub terms: Vec<Term>,
+    /// When this node last handled anything: a crash gives no time, so a term it ends is
+    /// closed here (the crash comes after the last handled event, before the next).
+    last_seen_ms: f64,
     pub dispatched: u64,
     pub retried: u64,
     /// Rows the last pass charged for, and the simulated time spent finding due rounds.
@@ -149,6 +152,7 @@ impl Scheduler {
             lease_gen: 0,
             next_worker: 0,
             terms: Vec::new(),
+            last_seen_ms: 0.0,
             dispatched: 0,
             retried: 0,
             last_rows: 0,
@@ -472,11 +476,12 @@ impl Actor for Scheduler {
         self.settled.clear();
         self.batches.clear();
         if let Some(t) = self.terms.last_mut().filter(|t| t.end_ms.is_none()) {
-            t.end_ms = Some(t.start_ms);
+            t.end_ms = Some(self.last_seen_ms.max(t.start_ms));
         }
     }
 
     fn on_timer(&mut self, tag: u64, ctx: &mut Ctx<'_, Msg, Obs>) {
+        self.last_seen_ms = ctx.now().as_ms();
         let payload = tag >> 4;
         match tag & 0xf {
             TAG_LEASE if payload == self.lease_gen => self.lease_tick(ctx),
@@ -487,6 +492,7 @@ impl Actor for Scheduler {
     }
 
     fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
+        self.last_seen_ms = ctx.now().as_ms();
         match msg {
             Msg::Granted { req, epoch, handover } => self.on_granted(req, epoch, handover, ctx),
             Msg::Busy { req } if self.lease.is_some() && self.acquires.iter().any(|(r, _)| *r == req) => {

@@ -122,6 +122,9 @@ fn a_new_leader_takes_over_after_a_crash_and_a_pause() {
     assert!(checks.iter().all(|c| c.ok), "{checks:?}");
     let s = schedulers(&w);
     assert_eq!(s[0].terms[0].epoch, 1);
+    // The crashed leader's term is drawn up to its last handled event, just before 5.5 s.
+    let end = s[0].terms[0].end_ms.unwrap();
+    assert!((5_000.0..=5_500.0).contains(&end), "sched-0 led until {end} ms");
     assert_eq!(s[1].terms[0].epoch, 2, "sched-1 took the next epoch");
     assert!(s[1].dispatched > 100);
     let pause = r#"{"at_ms":5020,"kind":"pause","node":"sched-0","for_ms":800}"#;
