@@ -384,7 +384,7 @@ impl Walker<'_> {
             Kind::BlockQuote => html! { <blockquote>{ for children }</blockquote> },
             Kind::CodeBlock(lang) => {
                 let class = lang.map(|l| format!("language-{}", slug(&l)));
-                html! { <pre class="code-block"><code {class}>{ text.to_string() }</code></pre> }
+                html! { <pre class="code-block" tabindex="0"><code {class}>{ text.to_string() }</code></pre> }
             }
             Kind::HtmlBlock => html! { <pre class="raw-html">{ text.to_string() }</pre> },
             Kind::List(None) => html! { <ul>{ for children }</ul> },

@@ -60,7 +60,8 @@ pub fn DocsView(props: &DocsProps) -> Html {
                 { for d.replicas.iter().zip(rendered.iter()).map(|(r, (lines, status))| html! {
                     <section class="vw-replica" aria-label={format!("{}: {status}", r.name)}>
                         <h4 class="vw-lane-name">{ r.name.clone() }<span class="vw-latest" data-testid="doc-status">{ status.clone() }</span></h4>
-                        <pre class="vw-doc">
+                        // Long documents scroll; a focusable region lets keyboard users scroll too.
+                        <pre class="vw-doc" tabindex="0" aria-label={format!("{} text", r.name)}>
                             { for lines.iter().map(|(l, differs)| if *differs {
                                 html! { <><mark class="vw-diff">{ l.clone() }</mark>{ "\n" }</> }
                             } else {

@@ -26,7 +26,8 @@ fn lane(l: &LogLane) -> Html {
             if first > 0 {
                 <p class="vw-hint">{ format!("{first} earlier entries not shown") }</p>
             }
-            <ol class="vw-entries" start={(first + 1).to_string()}>
+            // Long entries scroll sideways in a narrow lane: focusable, so the keyboard can too.
+            <ol class="vw-entries" start={(first + 1).to_string()} tabindex="0" aria-label={format!("{} entries", l.name)}>
                 { for l.entries.iter().enumerate().skip(first).map(|(i, e)| {
                     let done = i < committed;
                     html! {
