@@ -21,7 +21,13 @@
 //!   accepts must be the next committed change of its prefix after that revision: an
 //!   earlier one is out of order, a later one means it missed what is in between, and a
 //!   change not in the committed log is invented. A watcher told that its revision was
-//!   compacted knowingly skips to the oldest kept revision (reported as a resync).
+//!   compacted knowingly skips to the revision it re-read the prefix at (a resync).
+//! - `sdk-cache` (safety): after every batch a watcher's SDK cache claims to hold its
+//!   prefix as of some revision. The check replays the committed changes (again what
+//!   replicas apply, the first time any does) up to that revision on its own copy of the
+//!   keys and compares: a key missing, extra, or holding another value is a cache that
+//!   serves configuration that never existed at the revision it claims. Unlike
+//!   `watch-order` it also judges what a resync rebuilt.
 
 use super::msg::{key_name, Answer, Call, Obs, Prefix};
 use crate::blocks::lincheck::{check_within, shortest_failing_window, window_ops, Verdict};
@@ -437,5 +443,134 @@ impl WatchOrder {
             value_text(v),
             if more.is_empty() { String::new() } else { format!(" and {} more", more.len()) }
         ))
+    }
+}
+
+/// The committed state as one watcher's cache should see it: key → (value, revision that
+/// set it), as of `rev`.
+#[derive(Clone, Default)]
+struct Replay {
+    rev: u64,
+    keys: BTreeMap<u32, (u64, u64)>,
+}
+
+impl Replay {
+    fn apply(&mut self, rev: u64, key: u32, value: Option<u64>) {
+        match value {
+            Some(v) => self.keys.insert(key, (v, rev)),
+            None => self.keys.remove(&key),
+        };
+        self.rev = rev;
+    }
+}
+
+#[derive(Clone)]
+pub struct SdkCache {
+    names: Vec<String>,
+    committed: BTreeMap<u64, (u32, Option<u64>)>,
+    replays: BTreeMap<NodeId, Replay>,
+    judged: u64,
+    /// Cache reports older than what the check could still replay to (see `prune`).
+    skipped: u64,
+}
+
+impl SdkCache {
+    pub fn new(names: Vec<String>, watchers: &[NodeId]) -> SdkCache {
+        let replays = watchers.iter().map(|&w| (w, Replay::default())).collect();
+        SdkCache { names, committed: BTreeMap::new(), replays, judged: 0, skipped: 0 }
+    }
+
+    /// Forgets changes every replay is past; beyond `CHANGES_KEPT`, moves the slowest
+    /// replays forward first (their next report, if older, is then skipped, not judged).
+    fn prune(&mut self) {
+        while self.committed.len() > CHANGES_KEPT {
+            let Some((rev, (key, value))) = self.committed.pop_first() else { break };
+            for r in self.replays.values_mut().filter(|r| r.rev < rev) {
+                r.apply(rev, key, value);
+            }
+        }
+        let slowest = self.replays.values().map(|r| r.rev).min().unwrap_or(0);
+        while self.committed.first_key_value().is_some_and(|(&r, _)| r <= slowest) {
+            self.committed.pop_first();
+        }
+    }
+
+    fn judge(&mut self, watcher: NodeId, prefix: Prefix, rev: u64, items: &[(u32, u64)]) -> Option<String> {
+        let replay = self.replays.entry(watcher).or_default();
+        if rev < replay.rev {
+            self.skipped += 1;
+            return None;
+        }
+        for (&r, &(key, value)) in self.committed.range(replay.rev + 1..=rev) {
+            replay.apply(r, key, value);
+        }
+        replay.rev = rev;
+        self.judged += 1;
+        let truth: BTreeMap<u32, (u64, u64)> =
+            replay.keys.iter().filter(|(k, _)| prefix.holds(**k)).map(|(&k, &v)| (k, v)).collect();
+        let cached: BTreeMap<u32, u64> = items.iter().copied().collect();
+        let who = name(&self.names, watcher);
+        for (&key, &(value, set_at)) in &truth {
+            match cached.get(&key) {
+                Some(&v) if v == value => {}
+                Some(&v) => {
+                    return Some(format!(
+                    "{who}'s cache at r{rev} holds {}={v}, but the committed value then was {value} (set at r{set_at})",
+                    key_name(key)
+                ))
+                }
+                None => {
+                    return Some(format!(
+                        "{who}'s cache at r{rev} lacks {}, committed as {value} at r{set_at}",
+                        key_name(key)
+                    ))
+                }
+            }
+        }
+        let extra = cached.keys().find(|k| !truth.contains_key(k))?;
+        Some(format!(
+            "{who}'s cache at r{rev} holds {}, which no committed revision up to r{rev} leaves set",
+            key_name(*extra)
+        ))
+    }
+}
+
+impl Property<Obs> for SdkCache {
+    fn name(&self) -> &'static str {
+        "sdk-cache"
+    }
+
+    fn observe(&mut self, _at: SimTime, obs: &Obs) -> Option<String> {
+        match obs {
+            Obs::Applied { rev, key, value, .. } => {
+                let slowest = self.replays.values().map(|r| r.rev).min().unwrap_or(0);
+                if *rev > slowest {
+                    self.committed.entry(*rev).or_insert((*key, *value));
+                }
+                if self.committed.len() > CHANGES_KEPT {
+                    self.prune();
+                }
+                None
+            }
+            Obs::Cached { watcher, prefix, rev, items } => {
+                let bad = self.judge(*watcher, *prefix, *rev, items);
+                self.prune();
+                bad
+            }
+            _ => None,
+        }
+    }
+
+    fn samples(&self) -> u64 {
+        self.judged
+    }
+
+    fn summary(&self) -> String {
+        let mut s =
+            format!("{} cache states, each equal to the committed keys at the revision it claimed", self.judged);
+        if self.skipped > 0 {
+            s.push_str(&format!(" ({} older than the kept history, not judged)", self.skipped));
+        }
+        s
     }
 }

@@ -1,8 +1,8 @@
 //! Config service (catalog entry 33): an etcd/ZooKeeper-like store. Three to five
 //! replicas agree on a revisioned key-value log through the `blocks::raft` block; clients
 //! get, put and compare-and-set configuration keys and keep sessions whose ephemeral keys
-//! vanish when their keepalives stop; watchers follow a key prefix and resume from a
-//! revision after a reconnect.
+//! vanish when their keepalives stop; watchers — the SDK's local cache of a key prefix —
+//! follow the prefix and resume from a revision after a reconnect.
 //!
 //! The strategies differ in how a read is answered, the part of a consensus store that is
 //! easiest to get wrong: from any replica (stale), from a leader holding a clock-based
@@ -11,7 +11,7 @@
 //! classic mistakes: acknowledging a put before it commits, and resuming a watch "from
 //! now". The checks judge the clients' history for linearizability (Wing–Gong with Lowe's
 //! memo, `blocks::lincheck`), every acknowledged write against what replicas committed,
-//! and every watcher's stream against the committed changes.
+//! and every watcher's stream and SDK cache against the committed changes.
 
 pub mod checks;
 pub mod client;
@@ -163,6 +163,11 @@ const CHECKS: &[CheckDef] = &[
         kind: CheckKind::Safety,
         description: "Each watcher sees every committed change of its prefix, in revision order, with no gap (a compaction it is told about excepted).",
     },
+    CheckDef {
+        name: "sdk-cache",
+        kind: CheckKind::Safety,
+        description: "Each SDK cache, whenever it claims to be up to some revision, holds exactly the prefix's committed keys and values at that revision (replayed from the committed changes).",
+    },
 ];
 
 const SWARM: &[FaultKind] =
@@ -293,7 +298,8 @@ pub fn build_world(scenario: &Scenario, opts: &BuildOptions) -> Result<World<Nod
     let props: Vec<Box<dyn Property<Obs>>> = vec![
         Box::new(checks::Linearizable::new(names.clone())),
         Box::new(checks::NoLostCommit::new(names.clone())),
-        Box::new(checks::WatchOrder::new(names, &watchers)),
+        Box::new(checks::WatchOrder::new(names.clone(), &watchers)),
+        Box::new(checks::SdkCache::new(names, &watchers)),
     ];
     crate::system::world(scenario, opts, specs, props)
 }

@@ -142,6 +142,16 @@ pub enum Msg {
     Compacted {
         oldest: u64,
     },
+    /// Watcher → replica: the prefix's current contents (the SDK rebuilds its cache after
+    /// its revision was compacted away).
+    Range {
+        prefix: Prefix,
+    },
+    /// Replica → watcher: every key of the prefix and its value, as of revision `rev`.
+    RangeIs {
+        rev: u64,
+        items: Vec<(u32, u64)>,
+    },
     /// Leader → peers: are you still in my term? (read index / lease round)
     Probe {
         term: u64,
@@ -179,6 +189,8 @@ impl Message for Msg {
             Msg::Watch { prefix, after: None } => format!("watch {} from now", prefix.name()),
             Msg::Events { after, upto, events } => format!("events r{after}..r{upto} ({})", events.len()),
             Msg::Compacted { oldest } => format!("compacted ≤ r{oldest}"),
+            Msg::Range { prefix } => format!("range {}", prefix.name()),
+            Msg::RangeIs { rev, items } => format!("{} keys @r{rev}", items.len()),
             Msg::Probe { term, .. } => format!("leader? t{term}"),
             Msg::ProbeAck { ok, .. } => format!("probe {}", if *ok { "ok" } else { "no" }),
             Msg::Raft(m) => m.label(),
@@ -211,6 +223,9 @@ pub enum Obs {
     /// A watcher was told its revision was compacted and resumes after `from` (it re-read
     /// the prefix there): events up to `from` are knowingly skipped.
     Resynced { watcher: NodeId, from: u64 },
+    /// A watcher's SDK cache after it applied a batch (or rebuilt itself from a range
+    /// read): every key of its prefix it holds, as of revision `rev`.
+    Cached { watcher: NodeId, prefix: Prefix, rev: u64, items: Vec<(u32, u64)> },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -24,7 +24,8 @@
 //! `Expire` when one falls silent for the TTL; a new leader restarts every session's timer
 //! from a full TTL (as etcd renews leases on leader change). Watches: a replica streams
 //! each subscriber the changes of its prefix as it applies them, with the revision range
-//! each batch covers, from its own state (a follower's stream is late, never wrong).
+//! each batch covers, from its own state (a follower's stream is late, never wrong), and
+//! answers a range read of a prefix from that state too, for an SDK rebuilding its cache.
 
 use super::msg::{Cmd, KvState, Msg, Obs, Prefix, Reply, Request};
 use super::store::Event;
@@ -479,7 +480,11 @@ impl Actor for Replica {
                 // its promise runs out on its own clock.
             }
             Msg::Raft(m) => self.drive(ctx, |r, io| r.on_message(from, m, io)),
-            Msg::Resp { .. } | Msg::Events { .. } | Msg::Compacted { .. } => {}
+            Msg::Range { prefix } => {
+                let items = self.state.items.iter().filter(|(k, _)| prefix.holds(**k)).map(|(&k, i)| (k, i.value));
+                ctx.send(from, Msg::RangeIs { rev: self.state.rev, items: items.collect() });
+            }
+            Msg::Resp { .. } | Msg::Events { .. } | Msg::Compacted { .. } | Msg::RangeIs { .. } => {}
         }
     }
 

@@ -291,3 +291,21 @@ fn watch_order_flags_a_gap_and_accepts_a_known_resync() {
     assert_eq!(q.observe(at(5), &w(3)), None);
     assert!(q.observe(at(6), &w(2)).is_some(), "out of order");
 }
+
+/// The naive resume leaves the SDK cache serving a value the cluster replaced while the
+/// watcher was away; resuming from the last revision keeps every cache state exact.
+#[test]
+fn a_cache_resumed_from_now_serves_a_replaced_value() {
+    let (w, detail) = run_to_failure(&shown(9), "sdk-cache").expect("a stale cache");
+    assert!(
+        detail.contains("but the committed value then was")
+            || detail.contains("lacks")
+            || detail.contains("no committed revision"),
+        "{detail}"
+    );
+    let reconnected = w.nodes().iter().any(|n| matches!(n, Node::Watcher(x) if x.reconnects > 0));
+    assert!(reconnected, "the stale value follows a reconnect");
+    let r = run_validated(&shown(10), &BuildOptions::default()).unwrap();
+    let cache = r.checks.iter().find(|c| c.name == "sdk-cache").expect("sdk-cache is declared");
+    assert!(cache.ok && cache.samples > 0, "{cache:?}");
+}

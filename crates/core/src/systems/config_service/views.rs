@@ -5,7 +5,7 @@
 //! Every view is bounded: the last calls, entries and events only.
 
 use super::checks::parse_window;
-use super::msg::{key_name, Cmd};
+use super::msg::{key_name, Cmd, KvState};
 use super::node::Node;
 use crate::blocks::raft::{Payload, Role};
 use crate::sim::world::World;
@@ -41,6 +41,18 @@ fn window_calls(detail: &str) -> Vec<(String, String, f64, f64)> {
             Some((who.to_string(), what.to_string(), a, b.parse().unwrap_or(end)))
         })
         .collect()
+}
+
+/// The state machine of the replica furthest ahead: what "now" means for a cache.
+fn newest_state(world: &World<Node>) -> Option<&KvState> {
+    world
+        .nodes()
+        .iter()
+        .filter_map(|n| match n {
+            Node::Replica(r) => Some(&r.state),
+            _ => None,
+        })
+        .max_by_key(|s| s.rev)
 }
 
 pub fn views(world: &World<Node>) -> Vec<View> {
@@ -167,6 +179,16 @@ pub fn views(world: &World<Node>) -> Vec<View> {
                 ]);
             }
             Node::Watcher(w) => {
+                let newest = newest_state(world);
+                let cache: Vec<String> = w
+                    .cache
+                    .iter()
+                    .take(8)
+                    .map(|(k, v)| match newest.and_then(|s| s.get(*k)) {
+                        Some(now) if now != *v => format!("{}={v} (now {now})", key_name(*k)),
+                        _ => format!("{}={v}", key_name(*k)),
+                    })
+                    .collect();
                 let seen: Vec<String> = w
                     .seen
                     .iter()
@@ -184,6 +206,7 @@ pub fn views(world: &World<Node>) -> Vec<View> {
                     format!("r{}", w.last),
                     w.events.to_string(),
                     w.reconnects.to_string(),
+                    cache.join(", "),
                     seen.join(", "),
                 ]);
             }
@@ -206,8 +229,17 @@ pub fn views(world: &World<Node>) -> Vec<View> {
             rows: keys,
         }),
         View::Table(Table {
-            title: "Watchers".into(),
-            columns: columns(&["watcher", "prefix", "replica", "seen up to", "events", "reconnects", "latest"]),
+            title: "Watchers and their SDK caches (\"now\": the newest replica's value differs)".into(),
+            columns: columns(&[
+                "watcher",
+                "prefix",
+                "replica",
+                "cached up to",
+                "events",
+                "reconnects",
+                "cache",
+                "latest events",
+            ]),
             rows: watch_rows,
         }),
     ]
