@@ -99,3 +99,16 @@ export function sdlabStdin(args, input) {
   const full = existsSync(bin) ? args : ["run", "--quiet", "--release", "-p", "sdlab-cli", "--", ...args];
   return execFileSync(cmd, full, { cwd: ROOT, encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
 }
+
+// A page opened on a link replays to the link's playhead in slices, one per frame, so its
+// first render can show the run part-way. This waits until the replay has finished and the
+// clock shows `ms` (the time the sharing page showed) before anything is compared.
+export async function replayedTo(page, ms) {
+  await page.waitForFunction(
+    (ms) =>
+      !document.querySelector('[data-testid="seek-progress"]') &&
+      parseFloat(document.querySelector('[data-testid="sim-time"]')?.textContent) === ms,
+    ms,
+    { timeout: 60_000 },
+  );
+}

@@ -4,7 +4,7 @@
 // and the seed sweep work; and nothing logs a console error or a CSP violation.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { serve, launch, openPage, screenshot, sdlab } from "./harness.mjs";
+import { serve, launch, openPage, screenshot, sdlab, replayedTo } from "./harness.mjs";
 
 let server, browser;
 before(async () => {
@@ -56,6 +56,7 @@ test("a fault click changes what is drawn, and a copied link replays the same ru
   fresh.on("console", (m) => m.type() === "error" && freshProblems.push(m.text()));
   await fresh.goto(url);
   await fresh.waitForSelector('[data-testid="trace-hash"]');
+  await replayedTo(fresh, time);
   assert.equal(await fresh.textContent('[data-testid="trace-hash"]'), hash, "same trace hash at the playhead");
   assert.equal(await simTime(fresh), time);
   assert.equal(await fresh.getAttribute('[data-node="cache-1"]', "data-status"), "down");
@@ -91,12 +92,14 @@ test("the new-user story: play, crash a node, naive goes red, robust stays green
   await page.click('[data-testid="copy-link"]');
   const robustUrl = await page.inputValue('[data-testid="share-url"]');
   const robustHash = await page.textContent('[data-testid="trace-hash"]');
+  const robustTime = await simTime(page);
   await screenshot(page, "story-robust-green");
   // A second browser replays the robust run exactly.
   const other = await launch();
   const fresh = await other.newPage();
   await fresh.goto(robustUrl);
   await fresh.waitForSelector('[data-testid="trace-hash"]');
+  await replayedTo(fresh, robustTime);
   assert.equal(await fresh.textContent('[data-testid="trace-hash"]'), robustHash);
   assert.equal(await fresh.$$eval('[data-check][data-ok="false"]', (els) => els.length), 0);
   await other.close();
