@@ -309,3 +309,54 @@ fn a_cache_resumed_from_now_serves_a_replaced_value() {
     let cache = r.checks.iter().find(|c| c.name == "sdk-cache").expect("sdk-cache is declared");
     assert!(cache.ok && cache.samples > 0, "{cache:?}");
 }
+
+/// A watcher cut off from every replica while more than [`EVENTS_KEPT`] changes commit cannot be caught
+/// up event by event: the replica answers `Compacted`, the watcher re-reads its prefix with
+/// a range read and resumes after that revision, and the cache it then claims is still
+/// exact. The naive "resume from now" after the same outage keeps the old values.
+#[test]
+fn an_outage_past_compaction_resyncs_by_a_range_read() {
+    let spec = |resume: &str| {
+        let json = format!(
+            r#"{{"version":1,"system":"config-service","strategy":"read-index","params":{{"clients":8,"watch_resume":"{resume}"}},"seed":3,"faults":[{{"at_ms":1000,"kind":"partition","a":["watcher-0"],"b":["replica-0","replica-1","replica-2"],"one_way":false}},{{"at_ms":8000,"kind":"heal"}}]}}"#
+        );
+        let mut spec: ScenarioSpec = crate::scenario::link::parse_json(&json).unwrap();
+        // Busy clients (5 ms think time) so the outage spans well over the kept history.
+        let workload = WorkloadSpec { think_ms: 5, ..scenario("read-index").workload.clone() };
+        spec.workload = Some(workload);
+        Scenario::validate(&DEF, &spec).unwrap()
+    };
+    let mut w = build_world(&spec("revision"), &BuildOptions::default()).unwrap();
+    w.run_until(SimTime::from_ms(1_000));
+    let before = watcher0(&w).last;
+    w.run_until(SimTime::from_ms(8_000));
+    let committed = replicas(&w).iter().map(|r| r.state.rev).max().unwrap();
+    assert!(
+        committed - before > EVENTS_KEPT as u64,
+        "the outage must outlast the kept history: {before} → {committed}"
+    );
+    let end = w.horizon();
+    w.run_until(end);
+    w.finish();
+    assert!(watcher0(&w).resyncs > 0, "the watcher re-read its prefix after a compaction");
+    assert!(watcher0(&w).last >= committed, "and caught up past the outage");
+    let results = w.checks().results();
+    let cache = results.iter().find(|c| c.name == "sdk-cache").unwrap();
+    assert!(cache.ok && cache.samples > 0, "{cache:?}");
+    assert!(failing(&results).is_empty(), "{:?}", failing(&results));
+
+    let (w, detail) = run_to_failure(&spec("now"), "sdk-cache").expect("the naive resume serves old values");
+    assert_eq!(watcher0(&w).resyncs, 0, "resuming from now never learns of the compaction");
+    assert!(watcher0(&w).reconnects > 0, "it reconnected after the outage");
+    assert!(detail.contains("but the committed value then was") || detail.contains("lacks"), "{detail}");
+}
+
+fn watcher0(w: &World<Node>) -> &watcher::Watcher {
+    w.nodes()
+        .iter()
+        .find_map(|n| match n {
+            Node::Watcher(x) => Some(x),
+            _ => None,
+        })
+        .expect("watcher-0 is built")
+}
