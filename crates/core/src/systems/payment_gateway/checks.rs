@@ -247,14 +247,13 @@ impl Property<Obs> for TerminalState {
     fn finish(&mut self, end: &RunEnd<'_>) -> Option<String> {
         let mut first = None;
         for (&id, t) in &self.payments {
-            let due = t.created.max(self.quiet) + self.deadline;
-            if self.quiet == SimTime::MAX || due > end.now {
-                continue;
+            if self.quiet == SimTime::MAX {
+                break;
             }
-            self.judged += 1;
-            match t.terminal_at {
-                Some(at) if at <= due => {}
-                _ => {
+            let due = t.created.max(self.quiet) + self.deadline;
+            if due <= end.now {
+                self.judged += 1;
+                if !t.terminal_at.is_some_and(|at| at <= due) {
                     first.get_or_insert_with(|| {
                         format!(
                             "p{id}, created at {:.0} ms, is still {} at its deadline {:.0} ms",
@@ -265,6 +264,9 @@ impl Property<Obs> for TerminalState {
                     });
                     continue;
                 }
+            }
+            if !t.state.terminal() {
+                continue;
             }
             let (moved, last) = self.net.get(&id).copied().unwrap_or((0, SimTime::ZERO));
             if !settled(end.now, self.quiet, last.max(t.changed), self.settle) {

@@ -117,7 +117,7 @@ impl Gateway {
             cfg,
             vault,
             rules,
-            net_backoff: Backoff::from_ms(50, 2_000),
+            net_backoff: Backoff::from_ms(50, 1_000),
             ledger_backoff: Backoff::from_ms(50, 1_000),
             payments: BTreeMap::new(),
             keys: TtlMap::new(MAX_KEYS),
@@ -129,6 +129,11 @@ impl Gateway {
             net_attempt: BTreeMap::new(),
             ledger_attempt: BTreeMap::new(),
         }
+    }
+
+    /// Ledger writes created so far (each may be sent several times).
+    pub fn writes_issued(&self) -> u64 {
+        self.next_write - 1
     }
 
     fn audit(&mut self, ctx: &Ctx<'_, Msg, Obs>, text: String) {
@@ -247,16 +252,9 @@ impl Gateway {
         }
     }
 
-    fn on_pay(
-        &mut self,
-        order: OrderRef,
-        key: Option<u64>,
-        token: u64,
-        amount: u64,
-        country: u8,
-        attempt: u32,
-        ctx: &mut Ctx<'_, Msg, Obs>,
-    ) {
+    /// A `Msg::Pay`: answer a retry from its key, or create, screen and start a payment.
+    fn on_pay(&mut self, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
+        let Msg::Pay { order, key, token, amount, country, attempt } = msg else { return };
         let now_us = ctx.local_time().micros();
         let fp = fingerprint(token, amount, country);
         if let Some(k) = key {
@@ -413,9 +411,7 @@ impl Actor for Gateway {
 
     fn on_message(&mut self, _from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
         match msg {
-            Msg::Pay { order, key, token, amount, country, attempt } => {
-                self.on_pay(order, key, token, amount, country, attempt, ctx)
-            }
+            Msg::Pay { .. } => self.on_pay(msg, ctx),
             Msg::Refund { order, payment } => self.on_refund(order, payment, ctx),
             Msg::NetReply { reference, op, ok } => self.on_net_reply(reference, op, ok, ctx),
             Msg::LedgerAck { write } => {

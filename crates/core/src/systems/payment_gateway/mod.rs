@@ -221,7 +221,7 @@ const CHECKS: &[CheckDef] = &[
     CheckDef {
         name: "terminal-state",
         kind: CheckKind::Liveness,
-        description: "Every payment is captured, failed or refunded by its deadline (3 s + 4 network timeouts after its creation or the last fault), and its state agrees with the network: no money on a failed payment, the amount on a captured one.",
+        description: "Every payment is captured, failed or refunded by its deadline (8 s + 4 network timeouts after its creation or the last fault), and its state agrees with the network: no money on a failed payment, the amount on a captured one.",
     },
 ];
 
@@ -245,7 +245,7 @@ pub const DEF: SystemDef = SystemDef {
     params: PARAMS,
     checks: CHECKS,
     swarm_faults: SWARM,
-    drain_ms: 4_000,
+    drain_ms: 8_000,
     default_workload,
     default_faults,
     swarm_targets,
@@ -328,7 +328,7 @@ pub fn quiet_from(faults: &[TimedFault]) -> SimTime {
 
 /// A payment's deadline after its creation (or after the last fault).
 pub fn deadline_ms(net_timeout_ms: u64) -> u64 {
-    3_000 + 4 * net_timeout_ms
+    8_000 + 4 * net_timeout_ms
 }
 
 fn build(scenario: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>, BuildError> {
