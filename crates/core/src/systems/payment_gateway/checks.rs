@@ -253,7 +253,7 @@ impl Property<Obs> for TerminalState {
             let due = t.created.max(self.quiet) + self.deadline;
             if due <= end.now {
                 self.judged += 1;
-                if !t.terminal_at.is_some_and(|at| at <= due) {
+                if t.terminal_at.is_none_or(|at| at > due) {
                     first.get_or_insert_with(|| {
                         format!(
                             "p{id}, created at {:.0} ms, is still {} at its deadline {:.0} ms",

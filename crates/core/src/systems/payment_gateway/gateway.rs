@@ -426,22 +426,13 @@ impl Actor for Gateway {
         let (kind, id, attempt) = untag(t);
         match kind {
             NET_TIMEOUT => self.on_net_timeout(id, attempt, ctx),
-            NET_RETRY => {
-                if self.net_attempt.get(&id) == Some(&attempt) {
-                    self.call_network(id, ctx);
-                }
+            NET_RETRY if self.net_attempt.get(&id) == Some(&attempt) => self.call_network(id, ctx),
+            LEDGER_TIMEOUT if self.outbox.contains_key(&id) && self.ledger_attempt.get(&id) == Some(&attempt) => {
+                let wait = self.ledger_backoff.full_jitter(attempt, ctx.rng);
+                ctx.set_timer(wait, tag(LEDGER_RETRY, id, attempt));
             }
-            LEDGER_TIMEOUT => {
-                if self.outbox.contains_key(&id) && self.ledger_attempt.get(&id) == Some(&attempt) {
-                    let wait = self.ledger_backoff.full_jitter(attempt, ctx.rng);
-                    ctx.set_timer(wait, tag(LEDGER_RETRY, id, attempt));
-                }
-            }
-            LEDGER_RETRY => {
-                if self.ledger_attempt.get(&id) == Some(&attempt) {
-                    self.send_write(id, ctx);
-                }
-            }
+            LEDGER_RETRY if self.ledger_attempt.get(&id) == Some(&attempt) => self.send_write(id, ctx),
+            // A stale timer: its call was answered, or a newer attempt is out.
             _ => {}
         }
     }

@@ -248,10 +248,10 @@ impl Actor for Merchant {
                 let retryable = reason.is_some_and(|r| r.retryable());
                 self.on_result(order.order, payment, state, retryable, ctx);
             }
-            Msg::InProgress { order, attempt } => {
-                if self.orders.get(&order.order).is_some_and(|o| o.paid.is_none() && o.attempt == attempt) {
-                    self.retry_later(order.order, ctx);
-                }
+            Msg::InProgress { order, attempt }
+                if self.orders.get(&order.order).is_some_and(|o| o.paid.is_none() && o.attempt == attempt) =>
+            {
+                self.retry_later(order.order, ctx)
             }
             Msg::KeyReused { order } => {
                 ctx.note(format!("{order}: key reused with another request"));
