@@ -64,6 +64,10 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("config-service", "any-replica", 1, "39764252139b764c"),
     ("config-service", "lease-read", 1, "332d4cfa2bceafee"),
     ("config-service", "read-index", 1, "0829494d5237ae5d"),
+    ("payment-gateway", "retry-no-key", 1, "4c59f302c0b63452"),
+    ("payment-gateway", "timeout-fails", 1, "6b0b3bd5c64857de"),
+    ("payment-gateway", "single-entry", 1, "0b5612bda99b4b99"),
+    ("payment-gateway", "keys-double-entry", 1, "bc1ffcd8e7725345"),
     // golden:end
 ];
 

@@ -2,6 +2,7 @@
 //! here and tested against a brute-force twin.
 
 pub mod assignor;
+pub mod backoff;
 pub mod base62;
 pub mod cron;
 pub mod hash_ring;

@@ -8,6 +8,7 @@ pub mod distributed_lock;
 pub mod distributed_transactions;
 pub mod event_driven;
 pub mod notifications;
+pub mod payment_gateway;
 pub mod pub_sub;
 pub mod rate_limiter;
 pub mod task_scheduler;
