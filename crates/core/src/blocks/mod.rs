@@ -9,6 +9,7 @@ pub mod lease;
 pub mod lfu;
 pub mod lincheck;
 pub mod log;
+pub mod murmur3;
 pub mod lru;
 pub mod partitioner;
 pub mod raft;
