@@ -114,7 +114,15 @@ impl BucketStability {
         )
     }
 
-    fn judge(&mut self, at: SimTime, sdk: NodeId, user: u32, flag: u8, version: Version, variant: u8) -> Option<String> {
+    fn judge(
+        &mut self,
+        at: SimTime,
+        sdk: NodeId,
+        user: u32,
+        flag: u8,
+        version: Version,
+        variant: u8,
+    ) -> Option<String> {
         if version > self.latest {
             return Some(format!(
                 "{} served flag {flag} from v{version}, a version the store never committed (latest v{})",
@@ -123,7 +131,10 @@ impl BucketStability {
             ));
         }
         let Some(c) = self.at(flag, version) else {
-            return Some(format!("{} served flag {flag} at v{version}, before the flag existed", name(&self.names, sdk)));
+            return Some(format!(
+                "{} served flag {flag} at v{version}, before the flag existed",
+                name(&self.names, sdk)
+            ));
         };
         let (epoch, off_variant, key) = (c.epoch, c.config.off_variant, c.config.key);
         let now = Sighting { version, variant, sdk, at };
@@ -160,7 +171,7 @@ impl BucketStability {
         let other = clash?;
         let (a, b) = if other.version <= version { (other, now) } else { (now, other) };
         Some(format!(
-            "user {user}, {key}: {}, then {}; between the two versions the rollout only grew, so the user's answer should not have changed",
+            "user {user}, {key}: {}, then {}; from one version to the other the rollout only grew (or stayed), so the answer should not have changed",
             self.describe(flag, &a),
             self.describe(flag, &b)
         ))
@@ -311,6 +322,11 @@ impl Property<Obs> for KillSwitchSlo {
         if all.is_empty() {
             return "no flag was switched off".into();
         }
-        format!("{} answers after a kill, none `on` past the {} ms SLO; {}", self.judged, self.slo.0 / 1_000, all.join("; "))
+        format!(
+            "{} answers after a kill, none `on` past the {} ms SLO; {}",
+            self.judged,
+            self.slo.0 / 1_000,
+            all.join("; ")
+        )
     }
 }

@@ -92,8 +92,24 @@ const STRATEGIES: &[StrategyDef] = &[
 ];
 
 const PARAMS: &[ParamSpec] = &[
-    ParamSpec::int("sdks", "App servers (SDKs)", "servers", 1, 16, 4, "App servers, each with an SDK and its local flag cache."),
-    ParamSpec::int("users", "Users", "users", 10, 20_000, 2_000, "Distinct users sending requests (the workload's keys)."),
+    ParamSpec::int(
+        "sdks",
+        "App servers (SDKs)",
+        "servers",
+        1,
+        16,
+        4,
+        "App servers, each with an SDK and its local flag cache.",
+    ),
+    ParamSpec::int(
+        "users",
+        "Users",
+        "users",
+        10,
+        20_000,
+        2_000,
+        "Distinct users sending requests (the workload's keys).",
+    ),
     ParamSpec::int(
         "rollout_pct",
         "Final rollout",
@@ -103,7 +119,15 @@ const PARAMS: &[ParamSpec] = &[
         50,
         "The checkout flag grows to this share of users in four steps (then is rolled back to half and forward again).",
     ),
-    ParamSpec::int("kill_at_ms", "Kill switch at", "ms", 1_000, 18_000, 10_000, "When the operator switches recs-model off."),
+    ParamSpec::int(
+        "kill_at_ms",
+        "Kill switch at",
+        "ms",
+        1_000,
+        18_000,
+        10_000,
+        "When the operator switches recs-model off.",
+    ),
     ParamSpec::int(
         "kill_slo_ms",
         "Kill-switch SLO",
@@ -233,7 +257,8 @@ pub fn build_world(scenario: &Scenario, opts: &BuildOptions) -> Result<World<Nod
         Strategy::Polling => Updates::Poll { every_ms: p.int("poll_ms") as u64 },
         Strategy::RandomPerRequest | Strategy::Streaming => Updates::Stream { keepalive_ms, lease_ms },
     };
-    let mut specs = vec![NodeSpec::new("users", "users", Node::Users(users::Users::new(sdks.clone(), scenario.workload.clone())))];
+    let mut specs =
+        vec![NodeSpec::new("users", "users", Node::Users(users::Users::new(sdks.clone(), scenario.workload.clone())))];
     for i in 0..n {
         let sdk = sdk::Sdk::new(store, updates, strategy.bucketing(), flags::initial_segments());
         specs.push(NodeSpec::new(format!("sdk-{i}"), "sdk", Node::Sdk(Box::new(sdk))));
@@ -269,11 +294,7 @@ fn estimates(s: &Scenario) -> Vec<Estimate> {
             format!("{} /s", estimate::si(rate * flags)),
             "requests/s × flags evaluated per request (in-process, no network)",
         ),
-        Estimate::new(
-            "Per SDK",
-            format!("{} answers/s", estimate::si(rate * flags / sdks)),
-            "answers/s ÷ app servers",
-        ),
+        Estimate::new("Per SDK", format!("{} answers/s", estimate::si(rate * flags / sdks)), "answers/s ÷ app servers"),
         Estimate::new(
             "Users in the checkout rollout",
             estimate::si(users * p.int("rollout_pct") as f64 / 100.0),

@@ -120,7 +120,8 @@ pub fn views(world: &World<Node>) -> Vec<View> {
             columns: columns(&["flag", "switch", "rollout", "rollout (weights)", "answers on"]),
             rows,
         }));
-        let lines = s.flags.iter().map(|f| SeriesLine { name: f.key.to_string(), values: on_share(world, f.key) }).collect();
+        let lines =
+            s.flags.iter().map(|f| SeriesLine { name: f.key.to_string(), values: on_share(world, f.key) }).collect();
         out.push(View::Series(SeriesView {
             title: "Share of answers `on` per flag (rules and rollout together)".into(),
             unit: "%".into(),
