@@ -64,6 +64,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("config-service", "any-replica", 1, "39764252139b764c"),
     ("config-service", "lease-read", 1, "332d4cfa2bceafee"),
     ("config-service", "read-index", 1, "0829494d5237ae5d"),
+    ("feature-flags", "random-per-request", 1, "8c08cffb9c27b5ad"),
+    ("feature-flags", "polling", 1, "168e1012436584d3"),
+    ("feature-flags", "streaming", 1, "9a19d57767fe719c"),
     // golden:end
 ];
 

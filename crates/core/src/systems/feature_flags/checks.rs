@@ -150,9 +150,8 @@ impl BucketStability {
         let seen = self.seen.entry(k).or_default();
         let mut clash = None;
         if variant != off_variant {
-            match seen.on {
-                Some(first) if first.variant != variant => clash = Some(first),
-                _ => {}
+            if let Some(first) = seen.on.filter(|f| f.variant != variant) {
+                clash = Some(first);
             }
             if let Some(off) = seen.off.filter(|o| o.version >= version) {
                 clash = clash.or(Some(off));
