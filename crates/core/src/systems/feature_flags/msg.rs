@@ -51,7 +51,7 @@ impl Op {
 
 /// 2500 → "25%", 250 → "2.5%".
 pub fn pct(bp: u32) -> String {
-    if bp % 100 == 0 {
+    if bp.is_multiple_of(100) {
         format!("{}%", bp / 100)
     } else {
         format!("{}%", bp as f64 / 100.0)

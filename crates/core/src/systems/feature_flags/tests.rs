@@ -211,7 +211,6 @@ fn the_lease_runs_from_the_send_and_a_clock_step_back_voids_it() {
     ctx.clock.skew(ms(600), -300_000, 0);
     sdk.on_message(0, Msg::Eval { user: 3 }, &mut ctx);
     assert_eq!(sdk.confirmed, None);
-    drop(ctx);
     let recs: Vec<(u8, Reason)> = fx
         .obs
         .iter()
@@ -236,7 +235,6 @@ fn a_patch_after_a_gap_is_not_applied_and_triggers_a_catch_up() {
     assert_eq!((sdk.version, sdk.gaps), (3, 1), "v4 is missing: v5 waits");
     sdk.on_message(9, Msg::Patch { version: 4, flag: fl::RECS, config: killed }, &mut ctx);
     assert_eq!(sdk.version, 4);
-    drop(ctx);
     let syncs = fx.sends.iter().filter(|(_, msg)| matches!(msg, Msg::Sync { .. })).count();
     assert_eq!(syncs, 2, "the first sync and the catch-up");
 }
@@ -256,7 +254,6 @@ fn the_store_applies_a_retried_change_once() {
     st.on_crash();
     st.on_restart(&mut ctx);
     assert_eq!(st.version, 4, "the flags are on disk");
-    drop(ctx);
     let acks = fx.sends.iter().filter(|(to, msg)| *to == 6 && matches!(msg, Msg::Ack { id: 1, version: 4 })).count();
     assert_eq!(acks, 2);
     let patches = fx.sends.iter().filter(|(_, msg)| matches!(msg, Msg::Patch { .. })).count();
