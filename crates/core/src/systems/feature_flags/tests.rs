@@ -371,3 +371,23 @@ fn the_plan_grows_rolls_back_and_kills() {
     // A kill too late to be fixed within the run stays killed.
     assert!(!admin::plan(5_000, 18_000, DURATION_MS).iter().any(|p| p.op == Op::Enable(true)));
 }
+
+#[test]
+fn the_views_show_the_rollout_bar_sdk_versions_and_the_audit_log() {
+    let mut w = build_world(&scenario("streaming"), &BuildOptions::default()).unwrap();
+    w.run_until(ms(p_kill(&scenario("streaming")) + 1_000));
+    let views = views::views(&w);
+    assert_eq!(views.len(), 4);
+    let crate::view::View::Table(bar) = &views[0] else { panic!("the rollout bar is a table") };
+    let recs = bar.rows.iter().find(|r| r[0] == "recs-model").unwrap();
+    assert!(recs[1].contains("OFF"), "{recs:?}");
+    let checkout = bar.rows.iter().find(|r| r[0] == "new-checkout").unwrap();
+    assert_eq!(checkout[2].chars().filter(|&c| c == '█').count(), 10, "50 % of a 20-cell bar");
+    let crate::view::View::Table(sdks) = &views[2] else { panic!() };
+    assert_eq!(sdks.rows.len(), 4);
+    assert!(sdks.rows[0][3].contains("behind") && sdks.rows[0][4].contains("EXPIRED"), "{:?}", sdks.rows[0]);
+    let crate::view::View::Log(audit) = &views[3] else { panic!() };
+    assert!(audit.lanes[0].entries.iter().any(|e| e.contains("recs-model: KILL")));
+    w.run_to_end();
+    assert_eq!(views::views(&w).len(), 4);
+}

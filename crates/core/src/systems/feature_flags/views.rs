@@ -69,7 +69,7 @@ fn sdk_row(name: String, s: &Sdk, w: &World<Node>, latest: u64) -> Vec<String> {
         (Updates::Poll { .. }, _) => "—".to_string(),
         (Updates::Stream { lease_ms, .. }, Some(t)) => {
             // Read on true time for the view; the SDK itself reads its own clock.
-            let age = w.now().as_ms() - t.as_ms();
+            let age = (w.now().as_ms() - t.as_ms()).max(0.0);
             if age < lease_ms as f64 {
                 format!("held ({age:.0} ms old)")
             } else {
