@@ -19,6 +19,7 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::task_scheduler::DEF,
     crate::systems::config_service::DEF,
     crate::systems::payment_gateway::DEF,
+    crate::systems::feature_flags::DEF,
 ];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {

@@ -68,6 +68,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("payment-gateway", "timeout-fails", 1, "6b0b3bd5c64857de"),
     ("payment-gateway", "single-entry", 1, "0b5612bda99b4b99"),
     ("payment-gateway", "keys-double-entry", 1, "bc1ffcd8e7725345"),
+    ("feature-flags", "random-per-request", 1, "8c08cffb9c27b5ad"),
+    ("feature-flags", "polling", 1, "168e1012436584d3"),
+    ("feature-flags", "streaming", 1, "9a19d57767fe719c"),
     // golden:end
 ];
 

@@ -11,6 +11,7 @@ pub mod lfu;
 pub mod lincheck;
 pub mod log;
 pub mod lru;
+pub mod murmur3;
 pub mod partitioner;
 pub mod raft;
 pub mod rate_limit;
