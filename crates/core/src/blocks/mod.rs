@@ -13,6 +13,8 @@ pub mod lru;
 pub mod partitioner;
 pub mod raft;
 pub mod rate_limit;
+pub mod replay_window;
+pub mod siphash;
 pub mod snowflake;
 pub mod timing_wheel;
 pub mod ttl_map;
