@@ -114,7 +114,7 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec::int("gateway_rate", "Gateway service rate", "readings/s", 200, 50_000, 2_000, "Readings per second one gateway authenticates and forwards."),
     ParamSpec::int("queue_kb", "Gateway memory budget", "KB", 4, 1_024, 32, "Memory one gateway may spend on queued readings (64 bytes each)."),
     ParamSpec::int("device_buffer", "Device buffer", "readings", 1, 64, 16, "Readings a device keeps until acknowledged; when full it drops its oldest."),
-    ParamSpec::int("retry_ms", "Ack timeout", "ms", 20, 2_000, 200, "A device re-sends what is unacknowledged after this long, doubling (jittered) each round up to 16×."),
+    ParamSpec::int("retry_ms", "Ack timeout", "ms", 20, 2_000, 400, "A device re-sends what is unacknowledged after this long, doubling (jittered) each round up to 16×; keep it above the longest queue wait, or a full queue breeds its own duplicates."),
     ParamSpec::int("burst_factor", "Burst", "×", 1, 20, 3, "The default workload's rate multiplier from 2 s to 3.5 s."),
     ParamSpec::int("forged_per_s", "Forged readings", "per s", 0, 200, 10, "Readings an attacker without keys sends, claiming real device ids."),
     ParamSpec::int("outage_ms", "Gateway outage", "ms", 0, 3_000, 1_000, "The default faults crash gateway-0 at 4 s for this long (0: no crash)."),
@@ -342,6 +342,11 @@ fn estimates(s: &Scenario) -> Vec<Estimate> {
                 estimate::si(1_000.0 * queue_readings / per_gw)
             ),
             "budget ÷ 64 B, drained at the service rate: the most latency a full queue adds",
+        ),
+        Estimate::new(
+            "Ack timeout margin",
+            format!("{} ms", estimate::si(p.int("retry_ms") as f64 - 1_000.0 * queue_readings / per_gw)),
+            "ack timeout − full-queue wait: below zero, a full queue makes devices re-send what is still queued",
         ),
         Estimate::new(
             "Device buffer covers",
