@@ -6,8 +6,8 @@
 //!
 //! With a buffer (the robust design) a device sends each reading at once unless it is
 //! backing off, keeps it until the gateway acknowledges it, and when no acknowledgement
-//! comes within its timeout — or the gateway says "busy" — re-sends everything it holds
-//! after an exponentially growing, jittered delay, to the next gateway each round (so a
+//! comes within its timeout — or the gateway says "busy" — re-sends what it holds
+//! (its oldest eight per round) after an exponentially growing, jittered delay, to the next gateway each round (so a
 //! dead gateway is routed around and a recovering one is not stampeded). Without a buffer
 //! (QoS 0) it sends each reading once and forgets it. Devices keep their buffers in flash:
 //! a fleet crash loses no reading, only time.
@@ -28,6 +28,9 @@ const TAG_WHEEL: u64 = 2;
 const WHEEL_MS: u64 = 10;
 /// Backoff doubles at most this many times.
 const MAX_DOUBLINGS: u8 = 4;
+/// Readings a device re-sends per retry round, oldest first: the rest wait for the next
+/// round, so a million full buffers retrying at once cannot flood the network.
+pub const RESEND_MAX: usize = 8;
 
 #[derive(Clone, Debug)]
 pub struct FleetCfg {
@@ -159,7 +162,7 @@ impl Fleet {
             }
             let attempts = self.devices[i].attempts.saturating_add(1).min(16);
             self.devices[i].attempts = attempts;
-            let waiting: Vec<u32> = self.devices[i].waiting().collect();
+            let waiting: Vec<u32> = self.devices[i].waiting().take(RESEND_MAX).collect();
             for seq in waiting {
                 self.send(device, seq, attempts, ctx);
                 self.resent += 1;

@@ -12,6 +12,7 @@ use crate::check::{CheckResult, Property, RunEnd};
 use crate::metrics::Metrics;
 use crate::scenario::params::ParamValue;
 use crate::system::run_validated;
+use crate::view::View;
 use std::collections::BTreeMap;
 
 fn scenario_with(strategy: &str, params: &[(&str, ParamValue)], faults: Option<Vec<TimedFault>>) -> Scenario {
@@ -248,4 +249,34 @@ fn estimates_follow_the_parameters() {
     let a = (DEF.estimates)(&scenario("buffer-retry"));
     let b = (DEF.estimates)(&scenario_with("buffer-retry", &[("gateway_rate", ParamValue::Int(10_000))], None));
     assert_ne!(a, b);
+}
+
+/// The page's views: queue depths against the budget and the rates (series), the devices
+/// furthest behind and the gateways (tables), the partitions (log). After a flap that cut
+/// fleet-0 off, its devices are behind while the flap lasts.
+#[test]
+fn views_show_queues_rates_lag_and_partitions() {
+    let s = scenario("buffer-retry");
+    let mut w = build_world(&s, &BuildOptions::default()).unwrap();
+    w.run_until(SimTime::from_ms(7_000)); // fleet-0 is cut off from 6.5 s to 7.1 s
+    let views = views::views(&w);
+    let shapes: Vec<&str> = views
+        .iter()
+        .map(|v| match v {
+            View::Series(_) => "series",
+            View::Table(_) => "table",
+            View::Log(_) => "log",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(shapes, ["series", "series", "table", "table", "log"]);
+    let View::Series(queues) = &views[0] else { unreachable!() };
+    assert_eq!(queues.lines.len(), 3, "two gateways and the budget line");
+    assert!(queues.lines[0].values.iter().any(|&kb| kb > 0.0));
+    let View::Table(lag) = &views[2] else { unreachable!() };
+    assert!(!lag.rows.is_empty());
+    assert!(lag.rows.iter().any(|r| r[1] == "fleet-0"), "fleet-0's devices are behind during the flap");
+    let View::Log(parts) = &views[4] else { unreachable!() };
+    assert_eq!(parts.lanes.len(), 4);
+    assert!(parts.lanes.iter().all(|l| !l.entries.is_empty()));
 }
