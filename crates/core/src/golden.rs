@@ -64,9 +64,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("config-service", "any-replica", 1, "39764252139b764c"),
     ("config-service", "lease-read", 1, "332d4cfa2bceafee"),
     ("config-service", "read-index", 1, "0829494d5237ae5d"),
-    ("iot-ingestion", "unbounded-queue", 1, "c78411b470538f5a"),
+    ("iot-ingestion", "unbounded-queue", 1, "55fc090f558b82f6"),
     ("iot-ingestion", "no-device-buffer", 1, "5f2239457cdc60bb"),
-    ("iot-ingestion", "buffer-retry", 1, "f34c0a879970cab6"),
+    ("iot-ingestion", "buffer-retry", 1, "3cc66a3351652fde"),
     // golden:end
 ];
 
