@@ -71,6 +71,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("feature-flags", "random-per-request", 1, "8c08cffb9c27b5ad"),
     ("feature-flags", "polling", 1, "168e1012436584d3"),
     ("feature-flags", "streaming", 1, "9a19d57767fe719c"),
+    ("iot-ingestion", "unbounded-queue", 1, "55fc090f558b82f6"),
+    ("iot-ingestion", "no-device-buffer", 1, "5f2239457cdc60bb"),
+    ("iot-ingestion", "buffer-retry", 1, "3cc66a3351652fde"),
     // golden:end
 ];
 

@@ -15,6 +15,8 @@ pub mod murmur3;
 pub mod partitioner;
 pub mod raft;
 pub mod rate_limit;
+pub mod replay_window;
+pub mod siphash;
 pub mod snowflake;
 pub mod timing_wheel;
 pub mod ttl_map;

@@ -8,6 +8,7 @@ pub mod distributed_lock;
 pub mod distributed_transactions;
 pub mod event_driven;
 pub mod feature_flags;
+pub mod iot_ingestion;
 pub mod notifications;
 pub mod payment_gateway;
 pub mod pub_sub;
