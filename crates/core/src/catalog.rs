@@ -1,6 +1,7 @@
-//! The catalog: every system, in the order users see them. Adding a system is its folder
-//! under `systems/` plus one line here; the conformance suite (`tests/conformance/`)
-//! iterates this list, so the new system is covered from that line on.
+//! The catalog: every system, in the order users see them (grouped by theme, in the order
+//! of SYSTEMS.md). Adding a system is its folder under `systems/` plus one line here; the
+//! conformance suite (`tests/conformance/`) iterates this list, so the new system is
+//! covered from that line on.
 
 use crate::system::SystemDef;
 
@@ -12,15 +13,15 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::chat::DEF,
     crate::systems::notifications::DEF,
     crate::systems::pub_sub::DEF,
+    crate::systems::iot_ingestion::DEF,
+    crate::systems::event_driven::DEF,
     crate::systems::distributed_lock::DEF,
     crate::systems::cron_scheduler::DEF,
     crate::systems::distributed_transactions::DEF,
-    crate::systems::event_driven::DEF,
     crate::systems::task_scheduler::DEF,
     crate::systems::config_service::DEF,
     crate::systems::payment_gateway::DEF,
     crate::systems::feature_flags::DEF,
-    crate::systems::iot_ingestion::DEF,
 ];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {
