@@ -4,13 +4,16 @@
 pub mod assignor;
 pub mod base62;
 pub mod cron;
+pub mod geohash;
 pub mod hash_ring;
+pub mod haversine;
 pub mod lease;
 pub mod lfu;
 pub mod lincheck;
 pub mod log;
 pub mod lru;
 pub mod partitioner;
+pub mod quadtree;
 pub mod raft;
 pub mod rate_limit;
 pub mod snowflake;

@@ -7,6 +7,7 @@ pub mod distributed_cache;
 pub mod distributed_lock;
 pub mod distributed_transactions;
 pub mod event_driven;
+pub mod geo_search;
 pub mod notifications;
 pub mod pub_sub;
 pub mod rate_limiter;
