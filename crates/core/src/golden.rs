@@ -64,6 +64,10 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("config-service", "any-replica", 1, "39764252139b764c"),
     ("config-service", "lease-read", 1, "332d4cfa2bceafee"),
     ("config-service", "read-index", 1, "0829494d5237ae5d"),
+    ("geo-search", "linear-scan", 1, "5cfe7de36644cf30"),
+    ("geo-search", "geohash-cell-only", 1, "b3cba0efb1c6587a"),
+    ("geo-search", "geohash-neighbours", 1, "1680c2028d3d2cb9"),
+    ("geo-search", "quadtree", 1, "d176b827ef7d3223"),
     // golden:end
 ];
 

@@ -54,7 +54,13 @@ pub struct ExactResults {
 impl ExactResults {
     pub fn new(drivers: usize) -> ExactResults {
         let nowhere = LatLon::new(f64::NAN, f64::NAN);
-        ExactResults { drivers: vec![Truth::default(); drivers], at: vec![nowhere; drivers], pending: BTreeMap::new(), judged: 0, excused: 0 }
+        ExactResults {
+            drivers: vec![Truth::default(); drivers],
+            at: vec![nowhere; drivers],
+            pending: BTreeMap::new(),
+            judged: 0,
+            excused: 0,
+        }
     }
 
     /// The brute-force answer over drivers that were settled throughout: (km, id) within

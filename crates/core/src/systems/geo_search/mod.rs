@@ -95,7 +95,7 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec::int("step_ns", "Cost per index step", "ns", 10, 10_000, 500, "Shard CPU per step: one distance computed, one entry or tree node visited (with its cache miss)."),
     ParamSpec::int("leaf_capacity", "Quadtree leaf size", "drivers", 2, 64, 16, "Drivers a quadtree leaf holds before it splits into four."),
     ParamSpec::flag("reverse_index", "Remember each driver's entry", true, "Shards keep driver → indexed position, so a move deletes the old entry directly. Off, the old entry must be searched for: an update costs O(n)."),
-    ParamSpec::int("slo_ms", "Latency SLO (p99)", "ms", 5, 2_000, 25, "p99 query latency promised while no fault disrupts the service."),
+    ParamSpec::int("slo_ms", "Latency SLO (p99)", "ms", 5, 2_000, 50, "p99 query latency promised while no fault disrupts the service."),
 ];
 
 const CHECKS: &[CheckDef] = &[
