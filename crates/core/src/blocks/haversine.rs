@@ -129,7 +129,7 @@ mod tests {
         // Rosetta Code, "Haversine formula": BNA (36.12, -86.67) to LAX (33.94, -118.40)
         // on a sphere of radius 6372.8 km is 2887.2599506071106 km.
         let d = distance_on(6372.8, LatLon::new(36.12, -86.67), LatLon::new(33.94, -118.40));
-        assert!((d - 2887.259_950_607_11).abs() < 1e-6, "{d}");
+        assert!((d - 2_887.259_950_607_11).abs() < 1e-6, "{d}");
         // Symmetric, zero on itself, a quarter meridian is πR/2.
         let (a, b) = (LatLon::new(51.5, -0.12), LatLon::new(51.48, 0.0));
         assert_eq!(distance_km(a, b), distance_km(b, a));

@@ -173,8 +173,11 @@ fn build(s: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>, Build
     crate::system::assemble(s, opts, nodes, props, views::views)
 }
 
+/// A world's nodes and its checks.
+pub type Parts = (Vec<NodeSpec<Node>>, Vec<Box<dyn Property<Obs>>>);
+
 /// The nodes and checks of a scenario: clients, fleets, the router, the shards.
-pub fn parts(s: &Scenario) -> Result<(Vec<NodeSpec<Node>>, Vec<Box<dyn Property<Obs>>>), BuildError> {
+pub fn parts(s: &Scenario) -> Result<Parts, BuildError> {
     let p = &s.params;
     let design = Design::from_id(s.strategy.id)
         .ok_or_else(|| BuildError(format!("geo-search has no strategy {:?}", s.strategy.id)))?;
@@ -271,7 +274,7 @@ fn estimates(s: &Scenario) -> Vec<Estimate> {
         ),
         Estimate::new(
             "Geohash cells for the radius",
-            format!("precision {chars}: {:.2} km² each", cell_km2),
+            format!("precision {chars}: {cell_km2:.2} km² each"),
             format!(
                 "9 cells ≈ {} drivers read downtown for ~{} in the circle",
                 estimate::si(nine),

@@ -176,10 +176,8 @@ impl Actor for Router {
                     self.gathered(qid, ctx);
                 }
             }
-            Msg::Busy { qid, round } => {
-                if self.pending.get(&qid).is_some_and(|p| p.round == round) {
-                    self.fail(qid, ctx);
-                }
+            Msg::Busy { qid, round } if self.pending.get(&qid).is_some_and(|p| p.round == round) => {
+                self.fail(qid, ctx);
             }
             _ => {}
         }
