@@ -22,6 +22,7 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::config_service::DEF,
     crate::systems::payment_gateway::DEF,
     crate::systems::feature_flags::DEF,
+    crate::systems::geo_search::DEF,
 ];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {

@@ -74,6 +74,10 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("feature-flags", "random-per-request", 1, "8c08cffb9c27b5ad"),
     ("feature-flags", "polling", 1, "168e1012436584d3"),
     ("feature-flags", "streaming", 1, "9a19d57767fe719c"),
+    ("geo-search", "linear-scan", 1, "5cfe7de36644cf30"),
+    ("geo-search", "geohash-cell-only", 1, "b3cba0efb1c6587a"),
+    ("geo-search", "geohash-neighbours", 1, "1680c2028d3d2cb9"),
+    ("geo-search", "quadtree", 1, "d176b827ef7d3223"),
     // golden:end
 ];
 

@@ -9,6 +9,7 @@ pub mod distributed_transactions;
 pub mod event_driven;
 pub mod feature_flags;
 pub mod iot_ingestion;
+pub mod geo_search;
 pub mod notifications;
 pub mod payment_gateway;
 pub mod pub_sub;
