@@ -18,6 +18,7 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::event_driven::DEF,
     crate::systems::task_scheduler::DEF,
     crate::systems::config_service::DEF,
+    crate::systems::distributed_tracing::DEF,
 ];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {

@@ -3,6 +3,7 @@
 
 pub mod assignor;
 pub mod base62;
+pub mod critical_path;
 pub mod cron;
 pub mod hash_ring;
 pub mod lease;
@@ -15,5 +16,6 @@ pub mod raft;
 pub mod rate_limit;
 pub mod snowflake;
 pub mod timing_wheel;
+pub mod traceparent;
 pub mod ttl_map;
 pub mod wal;
