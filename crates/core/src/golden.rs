@@ -64,6 +64,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("config-service", "any-replica", 1, "39764252139b764c"),
     ("config-service", "lease-read", 1, "332d4cfa2bceafee"),
     ("config-service", "read-index", 1, "0829494d5237ae5d"),
+    ("distributed-tracing", "no-propagation", 1, "14833da4b26a1d9a"),
+    ("distributed-tracing", "head-sampling", 1, "dae93434ef5eabcd"),
+    ("distributed-tracing", "tail-sampling", 1, "d5d102a4a4bd43a3"),
     // golden:end
 ];
 

@@ -348,7 +348,7 @@ fn estimates(s: &Scenario) -> Vec<Estimate> {
     vec![
         Estimate::new(
             "Spans per request",
-            estimate::si(per_request),
+            format!("{}", 5 + shards),
             "frontend, auth, cart, pricing, search + one per shard",
         ),
         Estimate::new("Spans produced", format!("{} /s", estimate::si(spans)), "requests/s × spans per request"),
