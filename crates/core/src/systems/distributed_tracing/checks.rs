@@ -68,11 +68,11 @@ impl Record {
                     self.root_of.insert(rpc, r);
                 }
             }
-            Obs::Served { rpc, service, span, injected, .. } => {
-                if self.root_of.contains_key(&rpc) && !self.served.contains_key(&rpc) {
-                    self.served.insert(rpc, ServedRec { service, span, injected });
-                    self.span_rpc.insert(span, rpc);
-                }
+            Obs::Served { rpc, service, span, injected, .. }
+                if self.root_of.contains_key(&rpc) && !self.served.contains_key(&rpc) =>
+            {
+                self.served.insert(rpc, ServedRec { service, span, injected });
+                self.span_rpc.insert(span, rpc);
             }
             Obs::Stored { trace, span, parent } => {
                 if self.span_rpc.contains_key(&span) {
