@@ -78,6 +78,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("geo-search", "geohash-cell-only", 1, "b3cba0efb1c6587a"),
     ("geo-search", "geohash-neighbours", 1, "1680c2028d3d2cb9"),
     ("geo-search", "quadtree", 1, "d176b827ef7d3223"),
+    ("distributed-tracing", "no-propagation", 1, "14833da4b26a1d9a"),
+    ("distributed-tracing", "head-sampling", 1, "dae93434ef5eabcd"),
+    ("distributed-tracing", "tail-sampling", 1, "d5d102a4a4bd43a3"),
     // golden:end
 ];
 

@@ -4,6 +4,7 @@
 pub mod assignor;
 pub mod backoff;
 pub mod base62;
+pub mod critical_path;
 pub mod cron;
 pub mod geohash;
 pub mod hash_ring;
@@ -22,5 +23,6 @@ pub mod replay_window;
 pub mod siphash;
 pub mod snowflake;
 pub mod timing_wheel;
+pub mod traceparent;
 pub mod ttl_map;
 pub mod wal;

@@ -5,6 +5,7 @@ pub mod config_service;
 pub mod cron_scheduler;
 pub mod distributed_cache;
 pub mod distributed_lock;
+pub mod distributed_tracing;
 pub mod distributed_transactions;
 pub mod event_driven;
 pub mod feature_flags;
