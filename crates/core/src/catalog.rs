@@ -20,10 +20,10 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::distributed_transactions::DEF,
     crate::systems::task_scheduler::DEF,
     crate::systems::config_service::DEF,
+    crate::systems::distributed_tracing::DEF,
     crate::systems::payment_gateway::DEF,
     crate::systems::feature_flags::DEF,
     crate::systems::geo_search::DEF,
-    crate::systems::distributed_tracing::DEF,
 ];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {

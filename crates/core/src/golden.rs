@@ -67,6 +67,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("config-service", "any-replica", 1, "39764252139b764c"),
     ("config-service", "lease-read", 1, "332d4cfa2bceafee"),
     ("config-service", "read-index", 1, "0829494d5237ae5d"),
+    ("distributed-tracing", "no-propagation", 1, "14833da4b26a1d9a"),
+    ("distributed-tracing", "head-sampling", 1, "dae93434ef5eabcd"),
+    ("distributed-tracing", "tail-sampling", 1, "d5d102a4a4bd43a3"),
     ("payment-gateway", "retry-no-key", 1, "4c59f302c0b63452"),
     ("payment-gateway", "timeout-fails", 1, "6b0b3bd5c64857de"),
     ("payment-gateway", "single-entry", 1, "0b5612bda99b4b99"),
@@ -78,9 +81,6 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("geo-search", "geohash-cell-only", 1, "b3cba0efb1c6587a"),
     ("geo-search", "geohash-neighbours", 1, "1680c2028d3d2cb9"),
     ("geo-search", "quadtree", 1, "d176b827ef7d3223"),
-    ("distributed-tracing", "no-propagation", 1, "14833da4b26a1d9a"),
-    ("distributed-tracing", "head-sampling", 1, "dae93434ef5eabcd"),
-    ("distributed-tracing", "tail-sampling", 1, "d5d102a4a4bd43a3"),
     // golden:end
 ];
 
