@@ -2,6 +2,7 @@
 //! instant, exactly as a click in the playground would. Nodes are named, not numbered, so
 //! a link stays readable; a name may also be a role (`"shard"`), meaning every node of it.
 
+use super::time::SimTime;
 use serde::{Deserialize, Serialize};
 
 /// One thing that goes wrong.
@@ -87,4 +88,36 @@ impl Fault {
     pub fn disrupts(&self) -> bool {
         !matches!(self, Fault::Skew { .. } | Fault::Heal | Fault::Unclog { .. })
     }
+}
+
+/// When the last fault of a plan is over: each fault lasts until its repair later in the
+/// plan (a crash until that node's restart, a partition until a heal, a clog until its
+/// unclog, a loss rate until it is set back to 0, a pause for its length); anything else is
+/// instantaneous. `None` when some fault is never repaired. With `lasting_skew`, a clock
+/// skew also lasts until a zero skew follows it (for checks that judge local-clock
+/// deadlines); without, a skew counts as instantaneous.
+pub fn quiet_from(faults: &[TimedFault], lasting_skew: bool) -> Option<SimTime> {
+    let mut end = 0u64;
+    for (i, f) in faults.iter().enumerate() {
+        let later = &faults[i + 1..];
+        let repair = |is: &dyn Fn(&Fault) -> bool| later.iter().find(|g| is(&g.fault)).map(|g| g.at_ms);
+        let until = match &f.fault {
+            Fault::Crash { node } => later
+                .iter()
+                .find(|g| g.at_ms >= f.at_ms && matches!(&g.fault, Fault::Restart { node: n } if n == node))
+                .map(|g| g.at_ms)?,
+            Fault::Pause { for_ms, .. } => f.at_ms + for_ms,
+            Fault::Partition { .. } => repair(&|g| matches!(g, Fault::Heal))?,
+            Fault::Clog { from, to, .. } => {
+                repair(&|g| matches!(g, Fault::Unclog { from: a, to: b } if a == from && b == to))?
+            }
+            Fault::Loss { rate } if *rate > 0.0 => repair(&|g| matches!(g, Fault::Loss { rate } if *rate == 0.0))?,
+            Fault::Skew { offset_ms, drift_ppm, .. } if lasting_skew && (*offset_ms != 0 || *drift_ppm != 0) => {
+                repair(&|g| matches!(g, Fault::Skew { offset_ms: 0, drift_ppm: 0, .. }))?
+            }
+            _ => f.at_ms,
+        };
+        end = end.max(until);
+    }
+    Some(SimTime::from_ms(end))
 }

@@ -255,30 +255,10 @@ fn swarm_targets(p: &Params) -> Vec<String> {
     t
 }
 
-/// When the last fault of a plan is over; `None` if one never ends.
+/// When the last fault of a plan is over; `None` if one never ends (a skew counts as
+/// instantaneous).
 pub fn quiet_from(faults: &[TimedFault]) -> Option<SimTime> {
-    let mut end = 0u64;
-    for (i, f) in faults.iter().enumerate() {
-        let later = &faults[i + 1..];
-        let until = match &f.fault {
-            Fault::Crash { node } => later
-                .iter()
-                .find(|g| g.at_ms >= f.at_ms && matches!(&g.fault, Fault::Restart { node: n } if n == node))
-                .map(|g| g.at_ms)?,
-            Fault::Pause { for_ms, .. } => f.at_ms + for_ms,
-            Fault::Partition { .. } => later.iter().find(|g| matches!(g.fault, Fault::Heal)).map(|g| g.at_ms)?,
-            Fault::Clog { from, to, .. } => later
-                .iter()
-                .find(|g| matches!(&g.fault, Fault::Unclog { from: a, to: b } if a == from && b == to))
-                .map(|g| g.at_ms)?,
-            Fault::Loss { rate } if *rate > 0.0 => {
-                later.iter().find(|g| matches!(g.fault, Fault::Loss { rate } if rate == 0.0)).map(|g| g.at_ms)?
-            }
-            _ => f.at_ms,
-        };
-        end = end.max(until);
-    }
-    Some(SimTime::from_ms(end))
+    crate::sim::fault::quiet_from(faults, false)
 }
 
 fn build(scenario: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>, BuildError> {

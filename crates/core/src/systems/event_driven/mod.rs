@@ -254,30 +254,7 @@ fn swarm_targets(_p: &Params) -> Vec<String> {
 
 /// When the last fault of a plan is over (a crash never restarted: never).
 pub fn quiet_from(faults: &[TimedFault]) -> SimTime {
-    let mut end = 0u64;
-    for (i, f) in faults.iter().enumerate() {
-        let later = &faults[i + 1..];
-        let until = match &f.fault {
-            Fault::Crash { node } => {
-                later.iter().find(|g| matches!(&g.fault, Fault::Restart { node: n } if n == node)).map(|g| g.at_ms)
-            }
-            Fault::Pause { for_ms, .. } => Some(f.at_ms + for_ms),
-            Fault::Partition { .. } => later.iter().find(|g| matches!(g.fault, Fault::Heal)).map(|g| g.at_ms),
-            Fault::Clog { from, to, .. } => later
-                .iter()
-                .find(|g| matches!(&g.fault, Fault::Unclog { from: a, to: b } if a == from && b == to))
-                .map(|g| g.at_ms),
-            Fault::Loss { rate } if *rate > 0.0 => {
-                later.iter().find(|g| matches!(g.fault, Fault::Loss { rate } if rate == 0.0)).map(|g| g.at_ms)
-            }
-            _ => Some(f.at_ms),
-        };
-        match until {
-            Some(u) => end = end.max(u),
-            None => return SimTime::MAX,
-        }
-    }
-    SimTime::from_ms(end)
+    crate::sim::fault::quiet_from(faults, false).unwrap_or(SimTime::MAX)
 }
 
 fn build(scenario: &Scenario, opts: &BuildOptions) -> Result<Box<dyn Simulation>, BuildError> {

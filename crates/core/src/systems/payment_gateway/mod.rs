@@ -294,36 +294,10 @@ fn swarm_targets(_p: &Params) -> Vec<String> {
     ["merchant-0", "gateway", "network", "ledger"].map(String::from).to_vec()
 }
 
-/// When the last fault of a plan is over (`SimTime::MAX` if one never ends).
+/// When the last fault of a plan is over (`SimTime::MAX` if one never ends); a clock skew
+/// lasts until it is set back, since payment deadlines run on local clocks.
 pub fn quiet_from(faults: &[TimedFault]) -> SimTime {
-    let mut end = 0u64;
-    for (i, f) in faults.iter().enumerate() {
-        let later = &faults[i + 1..];
-        let until = match &f.fault {
-            Fault::Crash { node } => {
-                later.iter().find(|g| matches!(&g.fault, Fault::Restart { node: n } if n == node)).map(|g| g.at_ms)
-            }
-            Fault::Pause { for_ms, .. } => Some(f.at_ms + for_ms),
-            Fault::Partition { .. } => later.iter().find(|g| matches!(g.fault, Fault::Heal)).map(|g| g.at_ms),
-            Fault::Clog { from, to, .. } => later
-                .iter()
-                .find(|g| matches!(&g.fault, Fault::Unclog { from: a, to: b } if a == from && b == to))
-                .map(|g| g.at_ms),
-            Fault::Loss { rate } if *rate > 0.0 => {
-                later.iter().find(|g| matches!(g.fault, Fault::Loss { rate } if rate == 0.0)).map(|g| g.at_ms)
-            }
-            Fault::Skew { offset_ms, drift_ppm, .. } if *offset_ms != 0 || *drift_ppm != 0 => later
-                .iter()
-                .find(|g| matches!(g.fault, Fault::Skew { offset_ms: 0, drift_ppm: 0, .. }))
-                .map(|g| g.at_ms),
-            _ => Some(f.at_ms),
-        };
-        match until {
-            Some(u) => end = end.max(u),
-            None => return SimTime::MAX,
-        }
-    }
-    SimTime::from_ms(end)
+    crate::sim::fault::quiet_from(faults, true).unwrap_or(SimTime::MAX)
 }
 
 /// A payment's deadline after its creation (or after the last fault).
