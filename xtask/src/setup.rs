@@ -9,9 +9,10 @@ use std::path::Path;
 
 pub fn all() -> Result<(), String> {
     wasm_target()?;
-    cargo_tool("wasm-bindgen-cli", "wasm-bindgen", WASM_BINDGEN)?;
-    cargo_tool("wasm-pack", "wasm-pack", WASM_PACK)?;
-    cargo_tool("trunk", "trunk", TRUNK)?;
+    cargo_tool("wasm-bindgen-cli", "wasm-bindgen", WASM_BINDGEN, &[])?;
+    cargo_tool("wasm-pack", "wasm-pack", WASM_PACK, &[])?;
+    // Without `update_check`, trunk never asks crates.io for a newer trunk.
+    cargo_tool("trunk", "trunk", TRUNK, &["--no-default-features", "--features", "rustls"])?;
     browser()?;
     npm_tools()
 }
@@ -24,13 +25,32 @@ fn wasm_target() -> Result<(), String> {
     run(cmd("rustup", &["target", "add", WASM_TARGET]))
 }
 
-fn cargo_tool(krate: &str, bin: &str, version: &str) -> Result<(), String> {
+/// Installs a pinned tool from crates.io unless that version is already on the PATH.
+///
+/// The tools ship release profiles made for distribution (trunk: fat LTO, one codegen
+/// unit), which cost a fresh machine minutes of linking for speed these tools never need:
+/// they spend their time in cargo and the browser. A plain optimised build installs in
+/// a fraction of that.
+fn cargo_tool(krate: &str, bin: &str, version: &str, extra: &[&str]) -> Result<(), String> {
     if version_of(bin).is_some_and(|v| v.split_whitespace().any(|w| w.trim_start_matches('v') == version)) {
         return Ok(());
     }
     eprintln!("xtask: installing {krate} {version} from crates.io (a few minutes, once)");
-    run(cmd("cargo", &["install", "--locked", krate, "--version", version]))
+    let mut c = cmd("cargo", &["install", "--locked", krate, "--version", version]);
+    c.args(extra);
+    for (key, value) in INSTALL_PROFILE {
+        c.env(key, value);
+    }
+    run(c)
 }
+
+/// The release profile the tools are installed with (overrides their own).
+const INSTALL_PROFILE: &[(&str, &str)] = &[
+    ("CARGO_PROFILE_RELEASE_LTO", "false"),
+    ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
+    ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1"),
+    ("CARGO_PROFILE_RELEASE_DEBUG", "false"),
+];
 
 fn browser() -> Result<(), String> {
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {

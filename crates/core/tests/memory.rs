@@ -55,37 +55,80 @@ fn worst(def: &'static SystemDef, strategy: &str) -> Vec<(&'static str, Scenario
     out
 }
 
+/// This test's name, for the child processes it starts (`--exact`).
+const TEST_NAME: &str = "the_heaviest_scenarios_the_bounds_allow_stay_under_256_mb";
+
 // The wall clock only reports how long each run took; nothing in a run reads it.
 #[allow(clippy::disallowed_methods, clippy::disallowed_types)]
 #[test]
 #[ignore = "runs whole event budgets: release sweeps tier (`cargo xtask test`)"]
 fn the_heaviest_scenarios_the_bounds_allow_stay_under_256_mb() {
-    let only = std::env::var("SDLAB_SWEEP_SYSTEM").ok();
-    let mut over = Vec::new();
-    for def in CATALOG.iter().filter(|d| only.as_deref().is_none_or(|id| id == d.id)) {
-        for (i, st) in def.strategies.iter().enumerate() {
-            // Every strategy with its parameters at their maxima; the default parameters
-            // for the first strategy only (the variants differ in sizes, not in kind, and
-            // each run is a whole event budget: this keeps the tier within CI's time).
-            for (label, s) in worst(def, st.id).into_iter().filter(|(l, _)| i == 0 || *l == "params at max") {
-                let t0 = std::time::Instant::now();
-                HEAP.reset_peak_usage();
-                let before = HEAP.current_usage();
-                let r = run_validated(&s, &BuildOptions::default()).expect("the worst scenario builds");
-                let peak = HEAP.peak_usage() - before;
-                let cut = r.checks.iter().find(|c| c.name == "event-budget");
-                eprintln!(
-                    "{}/{} ({label}): {} events in {:.1} s, peak {:.1} MB{}",
-                    def.id,
-                    st.id,
-                    r.events,
-                    t0.elapsed().as_secs_f64(),
-                    peak as f64 / 1e6,
-                    cut.map_or(String::new(), |c| format!(" — {}", c.detail))
-                );
-                if peak > LIMIT {
-                    over.push(format!("{}/{} ({label}): {:.1} MB", def.id, st.id, peak as f64 / 1e6));
+    match std::env::var("SDLAB_SWEEP_SYSTEM") {
+        Ok(id) => measure(&id),
+        Err(_) => measure_each_system_in_its_own_process(),
+    }
+}
+
+/// The whole catalog, one child process per system (this same test binary, narrowed with
+/// `SDLAB_SWEEP_SYSTEM`), as many at once as there are cores: each process has its own
+/// counting allocator, so one system's peak never includes another's, and the tier's time
+/// shrinks by the core count.
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)]
+fn measure_each_system_in_its_own_process() {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::Mutex::new(Vec::new());
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(def) = CATALOG.get(i) else { break };
+                let out = std::process::Command::new(&exe)
+                    .args(["--ignored", "--exact", TEST_NAME, "--nocapture", "--test-threads=1"])
+                    .env("SDLAB_SWEEP_SYSTEM", def.id)
+                    .output()
+                    .expect("the test binary starts");
+                // One block per system, so two systems' lines never interleave.
+                eprint!("{}", String::from_utf8_lossy(&out.stderr));
+                if !out.status.success() {
+                    failed.lock().unwrap().push(def.id);
                 }
+            });
+        }
+    });
+    let failed = failed.into_inner().unwrap();
+    assert!(failed.is_empty(), "systems over the limit or failing (their runs are printed above): {failed:?}");
+}
+
+/// Every strategy of one system, in this process.
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)]
+fn measure(id: &str) {
+    let mut over = Vec::new();
+    let def =
+        CATALOG.iter().find(|d| d.id == id).unwrap_or_else(|| panic!("SDLAB_SWEEP_SYSTEM={id:?} names no system"));
+    for (i, st) in def.strategies.iter().enumerate() {
+        // Every strategy with its parameters at their maxima; the default parameters
+        // for the first strategy only (the variants differ in sizes, not in kind, and
+        // each run is a whole event budget: this keeps the tier within CI's time).
+        for (label, s) in worst(def, st.id).into_iter().filter(|(l, _)| i == 0 || *l == "params at max") {
+            let t0 = std::time::Instant::now();
+            HEAP.reset_peak_usage();
+            let before = HEAP.current_usage();
+            let r = run_validated(&s, &BuildOptions::default()).expect("the worst scenario builds");
+            let peak = HEAP.peak_usage() - before;
+            let cut = r.checks.iter().find(|c| c.name == "event-budget");
+            eprintln!(
+                "{}/{} ({label}): {} events in {:.1} s, peak {:.1} MB{}",
+                def.id,
+                st.id,
+                r.events,
+                t0.elapsed().as_secs_f64(),
+                peak as f64 / 1e6,
+                cut.map_or(String::new(), |c| format!(" — {}", c.detail))
+            );
+            if peak > LIMIT {
+                over.push(format!("{}/{} ({label}): {:.1} MB", def.id, st.id, peak as f64 / 1e6));
             }
         }
     }

@@ -15,6 +15,7 @@
 use super::auth;
 use super::device::Device;
 use super::msg::{LetGo, Msg, Obs, Reading};
+use crate::blocks::backoff::Backoff;
 use crate::blocks::siphash::SipKey;
 use crate::blocks::timing_wheel::TimingWheel;
 use crate::sim::node::{Actor, Ctx};
@@ -168,12 +169,12 @@ impl Fleet {
                 self.resent += 1;
             }
             ctx.metrics.add("device_retries", 1);
-            // Full jitter on an exponential backoff (the AWS Architecture Blog's "Exponential
-            // Backoff And Jitter", 2015): after a gateway outage the retries of thousands of
-            // devices spread out instead of arriving together.
-            let ceiling = self.cfg.retry_ms << attempts.min(MAX_DOUBLINGS);
-            let wait = self.cfg.retry_ms + ctx.rng.below(ceiling.max(1));
-            self.arm(i, wait, ctx);
+            // The acknowledgement timeout, then full jitter on an exponential backoff
+            // (`blocks::backoff`): after a gateway outage the retries of thousands of devices
+            // spread out instead of arriving together.
+            let backoff = Backoff::from_ms(self.cfg.retry_ms, self.cfg.retry_ms << MAX_DOUBLINGS);
+            let jitter_ms = backoff.full_jitter(u32::from(attempts), ctx.rng).0 / 1_000;
+            self.arm(i, self.cfg.retry_ms + jitter_ms, ctx);
         }
     }
 
