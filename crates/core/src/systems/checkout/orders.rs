@@ -132,7 +132,7 @@ pub struct Orders {
 }
 
 fn fingerprint(sku: u32, qty: u32, card: u32, amount: u64) -> u64 {
-    mix64(u64::from(sku) ^ mix64(u64::from(qty) << 32 | u64::from(card)) ^ mix64(amount))
+    mix64(u64::from(sku) ^ mix64((u64::from(qty) << 32) | u64::from(card)) ^ mix64(amount))
 }
 
 impl Orders {

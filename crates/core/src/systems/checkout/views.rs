@@ -41,7 +41,8 @@ pub fn views(world: &World<Node>) -> Vec<View> {
             Node::Buyers(_) => {}
         }
     }
-    orders.sort_by(|a, b| b.steps.first().map(|s| s.0).partial_cmp(&a.steps.first().map(|s| s.0)).unwrap());
+    let started = |o: &Order| o.steps.first().map_or(0.0, |s| s.0);
+    orders.sort_by(|a, b| started(b).total_cmp(&started(a)));
     orders.truncate(LANES);
     out.push(View::Timeline(timeline(&orders, now)));
     let columns = ["region", "sku", "physical", "on hand", "held", "shipped", "available", "oversold"];
