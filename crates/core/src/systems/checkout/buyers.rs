@@ -86,13 +86,11 @@ impl Actor for Buyers {
 
     fn on_message(&mut self, _from: NodeId, msg: Msg, _ctx: &mut Ctx<'_, Msg, Obs>) {
         match msg {
-            Msg::Answer { order, failed, .. } => {
-                if self.waiting.remove(&order).is_some() {
-                    if failed.is_none() {
-                        self.confirmed += 1;
-                    } else {
-                        self.failed += 1;
-                    }
+            Msg::Answer { order, failed, .. } if self.waiting.remove(&order).is_some() => {
+                if failed.is_none() {
+                    self.confirmed += 1;
+                } else {
+                    self.failed += 1;
                 }
             }
             // In flight (409): the page keeps waiting and asks again at its timeout.

@@ -117,6 +117,9 @@ pub struct Order {
     pub steps: Vec<(f64, Stage)>,
 }
 
+/// A ledger entry not yet acknowledged: its postings, and when it was last sent (local µs).
+type Unposted = (Vec<(Account, i64)>, u64);
+
 #[derive(Clone, Debug)]
 pub struct Orders {
     pub cfg: OrdersCfg,
@@ -124,7 +127,7 @@ pub struct Orders {
     pub orders: BTreeMap<OrderId, Order>,
     open: BTreeSet<OrderId>,
     keys: IdempotencyKeys<(NodeId, u64), OrderId>,
-    outbox: BTreeMap<(OrderId, Movement), (Vec<(Account, i64)>, u64)>,
+    outbox: BTreeMap<(OrderId, Movement), Unposted>,
     next: u64,
     // Volatile.
     velocity: BTreeMap<u32, VecDeque<u64>>,
