@@ -81,6 +81,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("geo-search", "geohash-cell-only", 1, "b3cba0efb1c6587a"),
     ("geo-search", "geohash-neighbours", 1, "1680c2028d3d2cb9"),
     ("geo-search", "quadtree", 1, "d176b827ef7d3223"),
+    ("checkout", "decrement-on-payment", 1, "c1426e7bcfa6a188"),
+    ("checkout", "no-compensation", 1, "2386e9991220d791"),
+    ("checkout", "saga", 1, "c3d0c4bfa7ad716b"),
     // golden:end
 ];
 

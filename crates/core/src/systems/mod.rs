@@ -1,6 +1,7 @@
 //! One module per system in the catalog.
 
 pub mod chat;
+pub mod checkout;
 pub mod config_service;
 pub mod cron_scheduler;
 pub mod distributed_cache;

@@ -24,7 +24,7 @@ use super::payment::{fee, Reason, State};
 use super::vault::Vault;
 use super::Strategy;
 use crate::blocks::backoff::Backoff;
-use crate::blocks::ttl_map::TtlMap;
+use crate::blocks::idempotency::{IdempotencyKeys, Lookup};
 use crate::sim::node::{Actor, Ctx};
 use crate::sim::time::SimDuration;
 use crate::sim::NodeId;
@@ -79,12 +79,6 @@ pub struct Payment {
     pub created_ms: f64,
 }
 
-#[derive(Clone, Copy, Debug)]
-struct KeyRec {
-    payment: PaymentId,
-    fingerprint: u64,
-}
-
 #[derive(Clone, Debug)]
 pub struct Gateway {
     pub cfg: GatewayCfg,
@@ -94,7 +88,7 @@ pub struct Gateway {
     ledger_backoff: Backoff,
     // Durable.
     pub payments: BTreeMap<PaymentId, Payment>,
-    keys: TtlMap<(u32, u64), KeyRec>,
+    keys: IdempotencyKeys<(u32, u64), PaymentId>,
     pub outbox: BTreeMap<u64, LedgerWrite>,
     next_payment: PaymentId,
     next_write: u64,
@@ -120,7 +114,7 @@ impl Gateway {
             net_backoff: Backoff::from_ms(50, 1_000),
             ledger_backoff: Backoff::from_ms(50, 1_000),
             payments: BTreeMap::new(),
-            keys: TtlMap::new(MAX_KEYS),
+            keys: IdempotencyKeys::new(MAX_KEYS),
             outbox: BTreeMap::new(),
             next_payment: 1,
             next_write: 1,
@@ -258,27 +252,25 @@ impl Gateway {
         let now_us = ctx.local_time().micros();
         let fp = fingerprint(token, amount, country);
         if let Some(k) = key {
-            let live = self.keys.expiry(&(order.merchant, k)).is_some_and(|e| e > now_us);
-            if let Some(rec) = self.keys.get(&(order.merchant, k)).copied().filter(|_| live) {
-                ctx.metrics.add("gateway.key_hits", 1);
-                if rec.fingerprint != fp {
+            match self.keys.lookup(&(order.merchant, k), fp, now_us) {
+                Lookup::Fresh => {}
+                Lookup::Mismatch => {
+                    ctx.metrics.add("gateway.key_hits", 1);
                     ctx.send(order.merchant, Msg::KeyReused { order });
                     return;
                 }
-                match self.payments.get(&rec.payment) {
-                    None => ctx.send(
-                        order.merchant,
-                        Msg::Result {
-                            order,
-                            payment: rec.payment,
-                            state: State::Failed,
-                            reason: Some(Reason::Expired),
-                        },
-                    ),
-                    Some(p) if p.state.terminal() => self.reply(p, ctx),
-                    Some(_) => ctx.send(order.merchant, Msg::InProgress { order, attempt }),
+                Lookup::Known(payment) => {
+                    ctx.metrics.add("gateway.key_hits", 1);
+                    match self.payments.get(&payment) {
+                        None => ctx.send(
+                            order.merchant,
+                            Msg::Result { order, payment, state: State::Failed, reason: Some(Reason::Expired) },
+                        ),
+                        Some(p) if p.state.terminal() => self.reply(p, ctx),
+                        Some(_) => ctx.send(order.merchant, Msg::InProgress { order, attempt }),
+                    }
+                    return;
                 }
-                return;
             }
         }
         let id = self.next_payment;
@@ -299,7 +291,7 @@ impl Gateway {
         self.payments.insert(id, p);
         if let Some(k) = key {
             let expires = now_us + self.cfg.key_ttl_ms * 1_000;
-            self.keys.put((order.merchant, k), expires, KeyRec { payment: id, fingerprint: fp });
+            self.keys.bind((order.merchant, k), fp, id, expires);
         }
         ctx.observe(Obs::Created { payment: id, order, card, amount });
         let masked = found.map_or("?".to_string(), |(_, c)| c.masked());

@@ -1,4 +1,5 @@
-//! The ledger database, in one of two bookkeeping designs.
+//! The ledger database, in one of two bookkeeping designs, on the shared
+//! [`crate::blocks::ledger::Journal`].
 //!
 //! **Single entry**: one balance per account, each changed in place by its own write
 //! (`balance += delta`). A capture is three separate writes — the network owes us more,
@@ -15,9 +16,10 @@
 //! one-sided write would show as a non-zero total.
 
 use super::msg::{Account, LedgerWrite, Movement, Msg, Obs, PaymentId};
+use crate::blocks::ledger::{Journal, Posted};
 use crate::sim::node::{Actor, Ctx};
 use crate::sim::NodeId;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 /// Journal lines kept for the view.
 const RECENT: usize = 40;
@@ -25,58 +27,38 @@ const RECENT: usize = 40;
 #[derive(Clone, Debug)]
 pub struct Ledger {
     pub double_entry: bool,
-    /// Durable: account balances (derived from the journal in double entry).
-    pub balances: BTreeMap<Account, i64>,
-    /// Durable: the ids of applied journal entries (double entry only).
-    journal: BTreeSet<(PaymentId, Movement)>,
+    /// Durable: the journal (its entry ids) and the balances.
+    pub journal: Journal<Account, (PaymentId, Movement)>,
     /// The most recent applied writes, for the view.
     pub recent: VecDeque<(f64, String)>,
-    pub applied: u64,
-    pub duplicates: u64,
-    pub refused: u64,
 }
 
 impl Ledger {
     pub fn new(double_entry: bool) -> Ledger {
-        Ledger {
-            double_entry,
-            balances: BTreeMap::new(),
-            journal: BTreeSet::new(),
-            recent: VecDeque::new(),
-            applied: 0,
-            duplicates: 0,
-            refused: 0,
-        }
+        Ledger { double_entry, journal: Journal::new(), recent: VecDeque::new() }
     }
 
     /// Applies one write; `true` if the gateway may count it as done.
     pub fn apply(&mut self, at_ms: f64, body: &LedgerWrite, ctx: &mut Ctx<'_, Msg, Obs>) -> bool {
         let line = match body {
             LedgerWrite::Post { payment, movement, postings } => {
-                if !self.journal.insert((*payment, *movement)) {
-                    self.duplicates += 1;
-                    return true;
-                }
-                if postings.iter().map(|p| p.1).sum::<i64>() != 0 {
+                match self.journal.post((*payment, *movement), postings) {
+                    Posted::Duplicate => return true,
                     // Never written: a one-sided entry is refused, not half-applied.
-                    self.journal.remove(&(*payment, *movement));
-                    self.refused += 1;
-                    return false;
+                    Posted::Unbalanced => return false,
+                    Posted::Applied => {
+                        ctx.observe(Obs::Posted { postings: postings.clone() });
+                        let parts: Vec<String> = postings.iter().map(|(a, d)| format!("{a} {d:+}")).collect();
+                        format!("{movement:?} p{payment}: {}", parts.join(", "))
+                    }
                 }
-                for &(a, d) in postings {
-                    *self.balances.entry(a).or_insert(0) += d;
-                }
-                ctx.observe(Obs::Posted { postings: postings.clone() });
-                let parts: Vec<String> = postings.iter().map(|(a, d)| format!("{a} {d:+}")).collect();
-                format!("{movement:?} p{payment}: {}", parts.join(", "))
             }
             LedgerWrite::Adjust { account, delta } => {
-                *self.balances.entry(*account).or_insert(0) += delta;
+                self.journal.adjust(*account, *delta);
                 ctx.observe(Obs::Posted { postings: vec![(*account, *delta)] });
                 format!("{account} {delta:+}")
             }
         };
-        self.applied += 1;
         self.recent.push_back((at_ms, line));
         if self.recent.len() > RECENT {
             self.recent.pop_front();
@@ -84,9 +66,23 @@ impl Ledger {
         true
     }
 
+    pub fn balances(&self) -> &BTreeMap<Account, i64> {
+        self.journal.balances()
+    }
+
+    /// Writes applied (entries and adjustments).
+    pub fn applied(&self) -> u64 {
+        self.journal.applied
+    }
+
+    /// Entries recognised as already applied.
+    pub fn duplicates(&self) -> u64 {
+        self.journal.duplicates
+    }
+
     /// The trial balance: every account summed (zero when the books balance).
     pub fn trial_balance(&self) -> i64 {
-        self.balances.values().sum()
+        self.journal.trial_balance()
     }
 }
 
@@ -103,6 +99,6 @@ impl Actor for Ledger {
     }
 
     fn describe(&self) -> String {
-        format!("{} writes, trial balance {:+}", self.applied, self.trial_balance())
+        format!("{} writes, trial balance {:+}", self.applied(), self.trial_balance())
     }
 }

@@ -162,7 +162,7 @@ fn single_entry_applies_retried_writes_twice() {
     assert!(!fails.iter().any(|f| f.starts_with("charged-once")), "{fails:?}");
     let (g, l) = (gateway(&w), ledger(&w));
     // The ledger applied more balance changes than the gateway ever made: retries counted.
-    assert!(l.applied > g.writes_issued(), "applied {} of {} writes", l.applied, g.writes_issued());
+    assert!(l.applied() > g.writes_issued(), "applied {} of {} writes", l.applied(), g.writes_issued());
     assert_ne!(l.trial_balance(), 0);
     assert!(w.metrics.counter("gateway.ledger_retries") > 0);
 }
@@ -173,11 +173,11 @@ fn double_entry_recognizes_the_same_retries_and_balances() {
     let w = run_world(&s);
     assert!(failing(&w.checks().results()).is_empty(), "{:?}", failing(&w.checks().results()));
     let (l, net) = (ledger(&w), network(&w));
-    assert!(l.duplicates > 0, "retried entries arrived, and were recognized");
-    assert_eq!(l.applied, gateway(&w).writes_issued());
+    assert!(l.duplicates() > 0, "retried entries arrived, and were recognized");
+    assert_eq!(l.applied(), gateway(&w).writes_issued());
     assert_eq!(l.trial_balance(), 0);
     let moved: i64 = net.records.keys().map(|&r| net.net(r)).sum();
-    assert_eq!(l.balances.get(&Account::Clearing).copied().unwrap_or(0), moved);
+    assert_eq!(l.balances().get(&Account::Clearing).copied().unwrap_or(0), moved);
 }
 
 #[test]

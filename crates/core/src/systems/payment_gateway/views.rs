@@ -75,12 +75,12 @@ fn payments(g: &Gateway, net: &Network) -> Table {
 
 fn balances(l: &Ledger, net: &Network) -> Table {
     let moved: i64 = net.records.keys().map(|&r| net.net(r)).sum();
-    let mut rows: Vec<Vec<String>> = l.balances.iter().map(|(a, b)| vec![a.to_string(), format!("{b:+}¢")]).collect();
+    let mut rows: Vec<Vec<String>> = l.balances().iter().map(|(a, b)| vec![a.to_string(), format!("{b:+}¢")]).collect();
     rows.push(vec!["trial balance (Σ all accounts)".into(), format!("{:+}¢", l.trial_balance())]);
     rows.push(vec!["money the card network moved".into(), format!("{moved:+}¢")]);
     let book = if l.double_entry { "double entry" } else { "single entry" };
     Table {
-        title: format!("Ledger balances ({book}; {} writes, {} duplicates ignored)", l.applied, l.duplicates),
+        title: format!("Ledger balances ({book}; {} writes, {} duplicates ignored)", l.applied(), l.duplicates()),
         columns: vec!["account".into(), "balance".into()],
         rows,
     }
