@@ -17,7 +17,7 @@
 
 use super::msg::{DataFile, DatasetId, MetaId, Obs, SnapshotId};
 use crate::blocks::avro_schema::decode;
-use crate::check::{Property, RunEnd};
+use crate::check::Property;
 use crate::sim::time::SimTime;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -59,7 +59,7 @@ impl Property<Obs> for NoLostUpdate {
             Obs::Swapped { dataset, meta, parent, snapshot } => {
                 let h = self.tables.entry(dataset).or_default();
                 h.metas.insert(meta, (parent, snapshot));
-                let extends = parent.is_some() && parent == h.current || parent.is_none() && h.current.is_none();
+                let extends = parent == h.current;
                 h.current = Some(meta);
                 if extends {
                     h.chain.insert(snapshot);
@@ -215,10 +215,6 @@ impl Property<Obs> for NoUnauthorizedView {
             }
             _ => None,
         }
-    }
-
-    fn finish(&mut self, _end: &RunEnd<'_>) -> Option<String> {
-        None
     }
 
     fn samples(&self) -> u64 {

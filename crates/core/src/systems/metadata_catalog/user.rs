@@ -105,9 +105,8 @@ impl Actor for User {
                 self.shown(req, datasets, ctx);
             }
             Msg::Denied { req } => {
-                if self.pending.remove(&req).is_some() {
-                    self.denied += 1;
-                }
+                let known = self.pending.remove(&req).is_some();
+                self.denied += u64::from(known);
             }
             Msg::Files { req, dataset, current, files } => {
                 if !self.shown(req, vec![dataset], ctx) {
