@@ -25,6 +25,7 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::feature_flags::DEF,
     crate::systems::geo_search::DEF,
     crate::systems::checkout::DEF,
+    crate::systems::metadata_catalog::DEF,
 ];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {

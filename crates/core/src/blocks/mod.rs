@@ -2,6 +2,7 @@
 //! here and tested against a brute-force twin.
 
 pub mod assignor;
+pub mod avro_schema;
 pub mod backoff;
 pub mod base62;
 pub mod critical_path;

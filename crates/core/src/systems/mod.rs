@@ -12,6 +12,7 @@ pub mod event_driven;
 pub mod feature_flags;
 pub mod geo_search;
 pub mod iot_ingestion;
+pub mod metadata_catalog;
 pub mod notifications;
 pub mod payment_gateway;
 pub mod pub_sub;
