@@ -111,9 +111,7 @@ impl Cache {
 
     fn answer(w: Waiter, url: Url, e: Entry, ctx: &mut Ctx<'_, Msg, Obs>) {
         match w {
-            Waiter::Player { node, req } => {
-                ctx.send(node, Msg::Segment { req, url, digest: e.digest, kbits: e.kbits })
-            }
+            Waiter::Player { node, req } => ctx.send(node, Msg::Segment { req, url, digest: e.digest, kbits: e.kbits }),
             Waiter::Cache { node } => ctx.send(node, Msg::Object { url, digest: e.digest, kbits: e.kbits }),
         }
     }

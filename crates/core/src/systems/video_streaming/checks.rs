@@ -301,7 +301,8 @@ impl Property<Obs> for NoStaleSegment {
                 if digest == want.digest() {
                     return None;
                 }
-                let versions: Vec<u32> = self.history.get(&url.video).map(|h| h.iter().map(|&(_, v)| v).collect()).unwrap_or_default();
+                let versions: Vec<u32> =
+                    self.history.get(&url.video).map(|h| h.iter().map(|&(_, v)| v).collect()).unwrap_or_default();
                 let got = versions
                     .into_iter()
                     .find(|&v| Content { version: v, ..want }.digest() == digest)

@@ -163,13 +163,5 @@ pub enum Obs {
     SessionStart { player: u32, video: VideoId },
     /// The last byte of a segment reached a player. `manifest_*` is what its manifest said
     /// (version, and the origin's time of serving it); `digest` names the bytes it got.
-    SegmentIn {
-        player: u32,
-        url: Url,
-        seg_ms: u64,
-        manifest_version: u32,
-        manifest_us: u64,
-        digest: u64,
-        kbits: u64,
-    },
+    SegmentIn { player: u32, url: Url, seg_ms: u64, manifest_version: u32, manifest_us: u64, digest: u64, kbits: u64 },
 }

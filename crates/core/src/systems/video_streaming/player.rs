@@ -162,7 +162,8 @@ impl Player {
             ctx.set_timer(SimDuration::from_ms_f64((buffer - room_at) * 1_000.0), tag(WAKE, 0));
             return;
         }
-        self.rung = abr::choose(self.cfg.abr, &self.cfg.ladder, self.rung, buffer, &self.samples, self.cfg.max_buffer_ms);
+        self.rung =
+            abr::choose(self.cfg.abr, &self.cfg.ladder, self.rung, buffer, &self.samples, self.cfg.max_buffer_ms);
         let url = Url {
             video: s.video,
             version: self.cfg.versioned.then_some(s.version),

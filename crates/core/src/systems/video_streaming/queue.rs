@@ -164,7 +164,8 @@ impl Actor for Queue {
             Msg::Take => self.take(from, ctx),
             Msg::Renew { job, epoch } => {
                 let now = ctx.local_time();
-                let held = self.jobs.get(&job).is_some_and(|j| j.state != JobState::Done && j.lease.holds(from, epoch, now));
+                let held =
+                    self.jobs.get(&job).is_some_and(|j| j.state != JobState::Done && j.lease.holds(from, epoch, now));
                 if held {
                     if let Some(j) = self.jobs.get_mut(&job) {
                         j.lease.acquire(from, true, now);

@@ -37,7 +37,13 @@ pub struct Uploader {
 }
 
 impl Uploader {
-    pub fn new(queue: NodeId, workload: WorkloadSpec, update_at: Option<SimTime>, videos: u32, video_segs: u32) -> Self {
+    pub fn new(
+        queue: NodeId,
+        workload: WorkloadSpec,
+        update_at: Option<SimTime>,
+        videos: u32,
+        video_segs: u32,
+    ) -> Self {
         Uploader {
             queue,
             workload,

@@ -126,9 +126,8 @@ fn cdn_table(w: &World<Node>) -> Table {
             "—".into(),
         ]);
     }
-    let columns = ["cache", "status", "objects", "hits", "misses", "hit ratio", "collapsed", "purged"]
-        .map(String::from)
-        .to_vec();
+    let columns =
+        ["cache", "status", "objects", "hits", "misses", "hit ratio", "collapsed", "purged"].map(String::from).to_vec();
     Table { title: "CDN caches and origin".into(), columns, rows }
 }
 
@@ -143,7 +142,9 @@ fn jobs(w: &World<Node>, q: &Queue) -> Table {
             let state = match j.state {
                 JobState::Queued => "queued".to_string(),
                 JobState::Leased { .. } if q.ack_on_take => "deleted on hand-out".into(),
-                JobState::Leased { to } if j.lease.live(now).is_some() => format!("leased to {}", w.node_names()[to as usize]),
+                JobState::Leased { to } if j.lease.live(now).is_some() => {
+                    format!("leased to {}", w.node_names()[to as usize])
+                }
                 JobState::Leased { .. } => "lease expired".into(),
                 JobState::Done => "done".into(),
             };
@@ -166,5 +167,8 @@ fn jobs(w: &World<Node>, q: &Queue) -> Table {
 fn history(q: &Queue) -> Log {
     let entries: Vec<String> = q.history.iter().map(|(at, t)| format!("{at:.0} ms {t}")).collect();
     let committed = entries.len();
-    Log { title: "Job queue history (latest)".into(), lanes: vec![LogLane { name: "queue".into(), entries, committed }] }
+    Log {
+        title: "Job queue history (latest)".into(),
+        lanes: vec![LogLane { name: "queue".into(), entries, committed }],
+    }
 }
