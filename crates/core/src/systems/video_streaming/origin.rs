@@ -117,16 +117,14 @@ impl Actor for Origin {
                 }
                 None => ctx.send(from, Msg::NotFound { url }),
             },
-            Msg::Put { job, chunk, digests } => {
-                if digests.len() == self.cfg.rung_kbits.len() {
-                    if !self.stored.contains_key(&chunk) {
-                        for (rung, &digest) in digests.iter().enumerate() {
-                            ctx.observe(Obs::Stored { chunk, rung: rung as u8, digest });
-                        }
+            Msg::Put { job, chunk, digests } if digests.len() == self.cfg.rung_kbits.len() => {
+                if !self.stored.contains_key(&chunk) {
+                    for (rung, &digest) in digests.iter().enumerate() {
+                        ctx.observe(Obs::Stored { chunk, rung: rung as u8, digest });
                     }
-                    self.stored.insert(chunk, digests);
-                    ctx.send(from, Msg::PutAck { job });
                 }
+                self.stored.insert(chunk, digests);
+                ctx.send(from, Msg::PutAck { job });
             }
             Msg::Publish { video, version, chunks } => {
                 let ok = self.complete(video, version, chunks);
