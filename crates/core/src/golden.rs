@@ -81,6 +81,12 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("geo-search", "geohash-cell-only", 1, "b3cba0efb1c6587a"),
     ("geo-search", "geohash-neighbours", 1, "1680c2028d3d2cb9"),
     ("geo-search", "quadtree", 1, "d176b827ef7d3223"),
+    ("video-streaming", "single-bitrate", 1, "37835f3921614add"),
+    ("video-streaming", "throughput-abr", 1, "bd9569fcfa792abe"),
+    ("video-streaming", "no-shield", 1, "a615e0dd20c74536"),
+    ("video-streaming", "purge", 1, "d297dc9c9df79274"),
+    ("video-streaming", "ack-on-take", 1, "2d5e07a952ff5675"),
+    ("video-streaming", "buffer-abr", 1, "e4cf869f48a95943"),
     // golden:end
 ];
 
