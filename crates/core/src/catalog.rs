@@ -26,6 +26,7 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::geo_search::DEF,
     crate::systems::checkout::DEF,
     crate::systems::metadata_catalog::DEF,
+    crate::systems::video_streaming::DEF,
 ];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {

@@ -84,6 +84,12 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("checkout", "decrement-on-payment", 1, "c1426e7bcfa6a188"),
     ("checkout", "no-compensation", 1, "2386e9991220d791"),
     ("checkout", "saga", 1, "c3d0c4bfa7ad716b"),
+    ("video-streaming", "single-bitrate", 1, "37835f3921614add"),
+    ("video-streaming", "throughput-abr", 1, "bd9569fcfa792abe"),
+    ("video-streaming", "no-shield", 1, "a615e0dd20c74536"),
+    ("video-streaming", "purge", 1, "d297dc9c9df79274"),
+    ("video-streaming", "ack-on-take", 1, "2d5e07a952ff5675"),
+    ("video-streaming", "buffer-abr", 1, "e4cf869f48a95943"),
     // golden:end
 ];
 

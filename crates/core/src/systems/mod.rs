@@ -19,3 +19,4 @@ pub mod pub_sub;
 pub mod rate_limiter;
 pub mod task_scheduler;
 pub mod url_shortener;
+pub mod video_streaming;
