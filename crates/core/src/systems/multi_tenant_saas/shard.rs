@@ -198,12 +198,11 @@ impl Actor for Shard {
                 let rows = self.store.rows_of(tenant);
                 ctx.send(to, Msg::CopyRows { tenant, rows, upto: self.lsn });
             }
-            Msg::CopyRows { tenant, rows, upto } => {
-                if !self.owned.contains(&tenant) {
-                    self.store.load(tenant, &rows);
-                    self.copied_upto.insert(tenant, upto);
-                    ctx.send(self.cfg.router, Msg::Copied { tenant, upto });
-                }
+            // A copy of a tenant this shard already serves is stale: ignored.
+            Msg::CopyRows { tenant, rows, upto } if !self.owned.contains(&tenant) => {
+                self.store.load(tenant, &rows);
+                self.copied_upto.insert(tenant, upto);
+                ctx.send(self.cfg.router, Msg::Copied { tenant, upto });
             }
             Msg::Freeze { tenant, dst, from: after } => {
                 let Some(&to) = self.cfg.shards.get(dst as usize) else {
