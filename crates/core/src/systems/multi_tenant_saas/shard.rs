@@ -18,6 +18,10 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 const TAG_DONE: u64 = 1;
 const TAG_FLUSH: u64 = 2;
+const TAG_COPY: u64 = 3;
+/// Streaming a snapshot takes time: a fixed setup plus a share of a query per row. Writes
+/// keep arriving meanwhile, which is what the catch-up is for.
+pub const COPY_SETUP_US: u64 = 50_000;
 /// How often unacknowledged usage is (re)sent to the meter.
 pub const FLUSH_MS: u64 = 100;
 /// Usage events per message.
@@ -48,6 +52,8 @@ pub struct Shard {
     moving: BTreeMap<TenantId, Vec<(u64, u32, Row)>>,
     /// Tenants copied in, with the log position their copy is complete to.
     copied_upto: BTreeMap<TenantId, u64>,
+    /// A snapshot being streamed out: (tenant, destination, rows, log position).
+    copying: Option<(TenantId, NodeId, Vec<(u32, Row)>, u64)>,
     lsn: u64,
     next_row: u64,
     outbox: VecDeque<TenantId>,
@@ -69,6 +75,7 @@ impl Shard {
             frozen: BTreeSet::new(),
             moving: BTreeMap::new(),
             copied_upto: BTreeMap::new(),
+            copying: None,
             lsn: 0,
             next_row: 0,
             outbox: VecDeque::new(),
@@ -144,6 +151,7 @@ impl Actor for Shard {
     fn on_crash(&mut self) {
         self.queue.clear();
         self.current = None;
+        self.copying = None;
         self.store.reset_connections();
     }
 
@@ -169,6 +177,11 @@ impl Actor for Shard {
                 self.start_next(ctx);
             }
             TAG_FLUSH => self.flush_usage(ctx),
+            TAG_COPY => {
+                if let Some((tenant, to, rows, upto)) = self.copying.take() {
+                    ctx.send(to, Msg::CopyRows { tenant, rows, upto });
+                }
+            }
             _ => {}
         }
     }
@@ -194,9 +207,14 @@ impl Actor for Shard {
                 if !self.owned.contains(&tenant) {
                     return;
                 }
+                if self.copying.is_some() {
+                    return;
+                }
                 self.moving.entry(tenant).or_default();
                 let rows = self.store.rows_of(tenant);
-                ctx.send(to, Msg::CopyRows { tenant, rows, upto: self.lsn });
+                let took = COPY_SETUP_US + rows.len() as u64 * self.cfg.op_us / 2;
+                self.copying = Some((tenant, to, rows, self.lsn));
+                ctx.set_timer(SimDuration(took), TAG_COPY);
             }
             // A copy of a tenant this shard already serves is stale: ignored.
             Msg::CopyRows { tenant, rows, upto } if !self.owned.contains(&tenant) => {

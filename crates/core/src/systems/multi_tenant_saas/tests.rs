@@ -136,7 +136,13 @@ fn a_resent_usage_batch_is_billed_once_only_by_the_idempotent_meter() {
 fn moving_the_hot_tenant_keeps_every_acknowledged_write_once() {
     // Few writes over many resources, so no key's history is trimmed; the source shard
     // crashes in the middle of the move.
-    let params = [("rate_per_s", int(60)), ("resources", int(256)), ("spike", int(1))];
+    let params = [
+        ("rate_per_s", int(60)),
+        ("big_share_pct", int(80)),
+        ("write_pct", int(100)),
+        ("resources", int(256)),
+        ("spike", int(1)),
+    ];
     for strategy in ["rls-quota-fair", "no-quota"] {
         let mut s = scenario(strategy, 3, &params);
         s.faults = vec![
