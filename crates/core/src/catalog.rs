@@ -27,6 +27,7 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::checkout::DEF,
     crate::systems::metadata_catalog::DEF,
     crate::systems::video_streaming::DEF,
+    crate::systems::multi_tenant_saas::DEF,
 ];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {

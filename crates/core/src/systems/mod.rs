@@ -13,6 +13,7 @@ pub mod feature_flags;
 pub mod geo_search;
 pub mod iot_ingestion;
 pub mod metadata_catalog;
+pub mod multi_tenant_saas;
 pub mod notifications;
 pub mod payment_gateway;
 pub mod pub_sub;
