@@ -24,6 +24,7 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::payment_gateway::DEF,
     crate::systems::feature_flags::DEF,
     crate::systems::geo_search::DEF,
+    crate::systems::ride_sharing::DEF,
 ];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {

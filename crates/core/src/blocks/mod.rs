@@ -1,6 +1,7 @@
 //! Building blocks systems compose (hash rings, LRU caches, ...). Each is written once
 //! here and tested against a brute-force twin.
 
+pub mod assignment;
 pub mod assignor;
 pub mod backoff;
 pub mod base62;
@@ -9,6 +10,7 @@ pub mod cron;
 pub mod geohash;
 pub mod hash_ring;
 pub mod haversine;
+pub mod kalman;
 pub mod lease;
 pub mod lfu;
 pub mod lincheck;

@@ -17,3 +17,4 @@ pub mod pub_sub;
 pub mod rate_limiter;
 pub mod task_scheduler;
 pub mod url_shortener;
+pub mod ride_sharing;
