@@ -44,6 +44,7 @@ pub fn total(cost: &[f64], cols: usize, pairs: &[Option<usize>]) -> f64 {
 }
 
 /// `n ≤ m`: every row gets a column.
+#[allow(clippy::needless_range_loop)] // four arrays indexed by one column, as in the write-up
 fn solve_wide(c: &dyn Fn(usize, usize) -> f64, n: usize, m: usize) -> Vec<Option<usize>> {
     // 1-based as in the classic write-up: column 0 is the virtual start of each search.
     let mut u = vec![0.0f64; n + 1];
@@ -114,7 +115,7 @@ mod tests {
     /// distinct columns (all permutations of columns for the rows, rows choosing "none"
     /// only when there are more rows than columns).
     fn brute(cost: &[f64], rows: usize, cols: usize) -> f64 {
-        fn go(cost: &[f64], rows: usize, cols: usize, i: usize, used: &mut Vec<bool>, skips: usize) -> f64 {
+        fn go(cost: &[f64], rows: usize, cols: usize, i: usize, used: &mut [bool], skips: usize) -> f64 {
             if i == rows {
                 return 0.0;
             }

@@ -39,11 +39,7 @@ impl Axis {
         let [p00, p01, p11] = self.p;
         self.x += self.v * dt;
         let (dt2, dt3) = (dt * dt, dt * dt * dt);
-        self.p = [
-            p00 + 2.0 * dt * p01 + dt2 * p11 + q * dt3 / 3.0,
-            p01 + dt * p11 + q * dt2 / 2.0,
-            p11 + q * dt,
-        ];
+        self.p = [p00 + 2.0 * dt * p01 + dt2 * p11 + q * dt3 / 3.0, p01 + dt * p11 + q * dt2 / 2.0, p11 + q * dt];
     }
 
     /// The innovation of a measurement `z` with variance `r`, and its variance.
@@ -81,7 +77,7 @@ pub struct TrackCfg {
 
 impl Default for TrackCfg {
     fn default() -> Self {
-        TrackCfg { q: 4.0, gate: 13.8, max_rejects: 3, confirm: 3, var_v: 400.0 }
+        TrackCfg { q: 16.0, gate: 13.8, max_rejects: 2, confirm: 3, var_v: 400.0 }
     }
 }
 
@@ -220,10 +216,12 @@ mod tests {
         assert_eq!(tr.step(10.0, (1_100.0, 0.0), r, &cfg), Outcome::Rejected);
         assert_eq!(tr.at(10.0), before);
         assert!((before.0 - 100.0).abs() < 15.0);
+        // A good fix next is taken (and clears the count of refusals).
+        assert_eq!(tr.step(11.0, (110.0, 0.0), r, &cfg), Outcome::Accepted);
         // The vehicle really is elsewhere: after `max_rejects` refusals the track restarts.
-        assert_eq!(tr.step(11.0, (5_000.0, 0.0), r, &cfg), Outcome::Rejected);
-        assert_eq!(tr.step(12.0, (5_010.0, 0.0), r, &cfg), Outcome::Restarted);
+        assert_eq!(tr.step(12.0, (5_000.0, 0.0), r, &cfg), Outcome::Rejected);
+        assert_eq!(tr.step(13.0, (5_010.0, 0.0), r, &cfg), Outcome::Restarted);
         assert!(!tr.confirmed(&cfg));
-        assert_eq!(tr.at(12.0), (5_010.0, 0.0));
+        assert_eq!(tr.at(13.0), (5_010.0, 0.0));
     }
 }

@@ -45,8 +45,9 @@ impl Property<Obs> for OneRiderPerDriver {
                 self.dispatches += 1;
                 let before = c.clone();
                 c.push(*rider);
-                (!before.is_empty())
-                    .then(|| format!("driver {driver} was sent to rider {rider} while still serving rider {}", before[0]))
+                (!before.is_empty()).then(|| {
+                    format!("driver {driver} was sent to rider {rider} while still serving rider {}", before[0])
+                })
             }
             Obs::Freed { driver, rider } => {
                 let c = self.carrying.get_mut(*driver as usize)?;
@@ -138,7 +139,12 @@ impl Property<Obs> for AnsweredInTime {
     }
 
     fn summary(&self) -> String {
-        format!("{} riders answered, the slowest in {:.0} ms (SLO {:.0} ms)", self.answered, self.slowest.as_ms(), self.slo.as_ms())
+        format!(
+            "{} riders answered, the slowest in {:.0} ms (SLO {:.0} ms)",
+            self.answered,
+            self.slowest.as_ms(),
+            self.slo.as_ms()
+        )
     }
 }
 
@@ -176,7 +182,11 @@ impl Property<Obs> for SurgeBounded {
         self.highest = self.highest.max(*m);
         let prev = self.last.insert(*cell, (at, *m));
         if *m < 1_000 || *m > self.cap_milli {
-            return Some(format!("rider {rider} in cell {cell} was quoted ×{:.3}, outside [1, {:.3}]", f64::from(*m) / 1e3, f64::from(self.cap_milli) / 1e3));
+            return Some(format!(
+                "rider {rider} in cell {cell} was quoted ×{:.3}, outside [1, {:.3}]",
+                f64::from(*m) / 1e3,
+                f64::from(self.cap_milli) / 1e3
+            ));
         }
         let (t0, m0) = prev?;
         // Repricings are at least a window apart: between two quotes there were at most
@@ -201,7 +211,12 @@ impl Property<Obs> for SurgeBounded {
     }
 
     fn summary(&self) -> String {
-        format!("{} quotes within [1, {:.2}] moving a step per window at most; highest ×{:.2}", self.quotes, f64::from(self.cap_milli) / 1e3, f64::from(self.highest) / 1e3)
+        format!(
+            "{} quotes within [1, {:.2}] moving a step per window at most; highest ×{:.2}",
+            self.quotes,
+            f64::from(self.cap_milli) / 1e3,
+            f64::from(self.highest) / 1e3
+        )
     }
 }
 
@@ -228,7 +243,8 @@ impl PickupDistance {
             pool.extend(0..drivers.len());
         } else {
             for r in riders {
-                let mut by: Vec<(f64, usize)> = drivers.iter().enumerate().map(|(j, d)| (city::dist_m(*r, *d), j)).collect();
+                let mut by: Vec<(f64, usize)> =
+                    drivers.iter().enumerate().map(|(j, d)| (city::dist_m(*r, *d), j)).collect();
                 by.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                 pool.extend(by.iter().take(n).map(|x| x.1));
             }
@@ -291,6 +307,9 @@ impl Property<Obs> for PickupDistance {
     }
 
     fn summary(&self) -> String {
-        format!("{} matching decisions within {:.0} m per pair of the true optimum (worst {:.0} m)", self.batches, self.slack_m, self.worst)
+        format!(
+            "{} matching decisions within {:.0} m per pair of the true optimum (worst {:.0} m)",
+            self.batches, self.slack_m, self.worst
+        )
     }
 }

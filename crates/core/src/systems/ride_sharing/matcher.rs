@@ -181,7 +181,8 @@ impl Matcher {
     fn batch(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
         let now = ctx.now();
         let max_wait = SimDuration::from_ms(self.cfg.max_wait_ms);
-        let late: Vec<u64> = self.queue.iter().filter(|(_, w)| now.since(w.since) >= max_wait).map(|(r, _)| *r).collect();
+        let late: Vec<u64> =
+            self.queue.iter().filter(|(_, w)| now.since(w.since) >= max_wait).map(|(r, _)| *r).collect();
         for r in late {
             if let Some(w) = self.queue.remove(&r) {
                 self.answer(r, w.cell, None, ctx);
@@ -235,7 +236,8 @@ impl Matcher {
         let now = ctx.now();
         let limit = SimDuration::from_ms(2 * self.cfg.window_ms);
         let blind = !self.cfg.batched;
-        let stuck: Vec<u64> = self.inflight.iter().filter(|(_, w)| now.since(w.sent) >= limit).map(|(r, _)| *r).collect();
+        let stuck: Vec<u64> =
+            self.inflight.iter().filter(|(_, w)| now.since(w.sent) >= limit).map(|(r, _)| *r).collect();
         for r in stuck {
             if let Some(w) = self.inflight.remove(&r) {
                 // Back to the queue: the next window offers it again (greedy: at once).

@@ -102,25 +102,150 @@ const STRATEGIES: &[StrategyDef] = &[
 ];
 
 const PARAMS: &[ParamSpec] = &[
-    ParamSpec::int("drivers", "Drivers", "drivers", 20, 2_000, 400, "Drivers on the 12 × 12 km grid (60 % start in three busy districts)."),
-    ParamSpec::int("riders_per_s", "Ride requests", "riders/s", 1, 100, 8, "New riders per second, Poisson arrivals, from 3 s for 20 s."),
-    ParamSpec::int("matchers", "Matcher shards", "shards", 1, 4, 2, "Matchers, each owning the surge cells of one vertical band of the city."),
-    ParamSpec::int("window_ms", "Matching window", "ms", 100, 2_000, 250, "Batch window of the matchers, the supply publication period and the surge repricing period."),
-    ParamSpec::int("max_wait_ms", "Longest wait", "ms", 500, 10_000, 2_000, "A rider not matched this long after first asking is told \"no driver\"."),
-    ParamSpec::int("retry_ms", "Rider retry", "ms", 100, 2_000, 500, "An unanswered rider asks again after this plus a jittered backoff (up to 4×)."),
+    ParamSpec::int(
+        "drivers",
+        "Drivers",
+        "drivers",
+        20,
+        2_000,
+        400,
+        "Drivers on the 12 × 12 km grid (60 % start in three busy districts).",
+    ),
+    ParamSpec::int(
+        "riders_per_s",
+        "Ride requests",
+        "riders/s",
+        1,
+        100,
+        8,
+        "New riders per second, Poisson arrivals, from 3 s for 20 s.",
+    ),
+    ParamSpec::int(
+        "matchers",
+        "Matcher shards",
+        "shards",
+        1,
+        4,
+        2,
+        "Matchers, each owning the surge cells of one vertical band of the city.",
+    ),
+    ParamSpec::int(
+        "window_ms",
+        "Matching window",
+        "ms",
+        100,
+        2_000,
+        250,
+        "Batch window of the matchers, the supply publication period and the surge repricing period.",
+    ),
+    ParamSpec::int(
+        "max_wait_ms",
+        "Longest wait",
+        "ms",
+        500,
+        10_000,
+        2_000,
+        "A rider not matched this long after first asking is told \"no driver\".",
+    ),
+    ParamSpec::int(
+        "retry_ms",
+        "Rider retry",
+        "ms",
+        100,
+        2_000,
+        500,
+        "An unanswered rider asks again after this plus a jittered backoff (up to 4×).",
+    ),
     ParamSpec::int("update_ms", "GPS fix interval", "ms", 500, 3_000, 1_000, "How often each phone reports a fix."),
     ParamSpec::int("speed_kmh", "Driving speed", "km/h", 10, 80, 36, "How fast drivers drive the grid."),
-    ParamSpec::int("gps_noise_m", "GPS noise", "m", 5, 100, 25, "Standard deviation of a fix per axis (the accuracy the phone reports)."),
-    ParamSpec::int("outlier_pct", "Multipath outliers", "% of fixes", 0, 20, 4, "Fixes 300–1200 m off that still claim the normal accuracy."),
-    ParamSpec::int("burst_noise_m", "Noise burst", "m", 5, 500, 250, "GPS noise (and reported accuracy) during the burst."),
-    ParamSpec::int("burst_ms", "Noise burst length", "ms", 0, 10_000, 2_000, "Default run: an urban-canyon noise burst over the whole fleet from 8 s (0: none)."),
+    ParamSpec::int(
+        "gps_noise_m",
+        "GPS noise",
+        "m",
+        5,
+        100,
+        25,
+        "Standard deviation of a fix per axis (the accuracy the phone reports).",
+    ),
+    ParamSpec::int(
+        "outlier_pct",
+        "Multipath outliers",
+        "% of fixes",
+        0,
+        20,
+        4,
+        "Fixes 300–1200 m off that still claim the normal accuracy.",
+    ),
+    ParamSpec::int(
+        "burst_noise_m",
+        "Noise burst",
+        "m",
+        5,
+        500,
+        250,
+        "GPS noise (and reported accuracy) during the burst.",
+    ),
+    ParamSpec::int(
+        "burst_ms",
+        "Noise burst length",
+        "ms",
+        0,
+        10_000,
+        2_000,
+        "Default run: an urban-canyon noise burst over the whole fleet from 8 s (0: none).",
+    ),
     ParamSpec::float("surge_cap", "Surge cap", "×", 1.5, 5.0, 3.0, "The highest multiplier a cell may quote."),
-    ParamSpec::float("surge_step", "Surge step", "× per window", 0.05, 1.0, 0.2, "The most a cell's multiplier may move per window."),
-    ParamSpec::flag("surge_damping", "Damped surge", true, "Move the multiplier halfway toward its target, by at most a step per window. Off, it jumps to the target."),
-    ParamSpec::int("answer_slo_ms", "Answer SLO", "ms", 1_000, 20_000, 5_000, "Every rider hears \"driver\" or \"no driver\" within this of asking (or of the last fault ending)."),
-    ParamSpec::int("pickup_slack_m", "Pickup slack", "m per pair", 50, 2_000, 250, "A matching decision's true pickup distance may exceed the true optimum by this much per pair."),
-    ParamSpec::int("matcher_down_ms", "Matcher crash", "ms", 0, 5_000, 1_000, "Default faults: matcher-0 crashes at 10 s for this long (0: no crash)."),
-    ParamSpec::int("partition_ms", "Fleet partition", "ms", 0, 5_000, 1_500, "Default faults: the fleet is cut off from the location service at 14 s for this long."),
+    ParamSpec::float(
+        "surge_step",
+        "Surge step",
+        "× per window",
+        0.05,
+        1.0,
+        0.2,
+        "The most a cell's multiplier may move per window.",
+    ),
+    ParamSpec::flag(
+        "surge_damping",
+        "Damped surge",
+        true,
+        "Move the multiplier halfway toward its target, by at most a step per window. Off, it jumps to the target.",
+    ),
+    ParamSpec::int(
+        "answer_slo_ms",
+        "Answer SLO",
+        "ms",
+        1_000,
+        20_000,
+        5_000,
+        "Every rider hears \"driver\" or \"no driver\" within this of asking (or of the last fault ending).",
+    ),
+    ParamSpec::int(
+        "pickup_slack_m",
+        "Pickup slack",
+        "m per pair",
+        50,
+        2_000,
+        250,
+        "A matching decision's true pickup distance may exceed the true optimum by this much per pair.",
+    ),
+    ParamSpec::int(
+        "matcher_down_ms",
+        "Matcher crash",
+        "ms",
+        0,
+        5_000,
+        1_000,
+        "Default faults: matcher-0 crashes at 10 s for this long (0: no crash).",
+    ),
+    ParamSpec::int(
+        "partition_ms",
+        "Fleet partition",
+        "ms",
+        0,
+        5_000,
+        1_500,
+        "Default faults: the fleet is cut off from the location service at 14 s for this long.",
+    ),
 ];
 
 const CHECKS: &[CheckDef] = &[
@@ -146,7 +271,8 @@ const CHECKS: &[CheckDef] = &[
     },
 ];
 
-const SWARM: &[FaultKind] = &[FaultKind::Crash, FaultKind::Pause, FaultKind::Partition, FaultKind::Clog, FaultKind::Loss];
+const SWARM: &[FaultKind] =
+    &[FaultKind::Crash, FaultKind::Pause, FaultKind::Partition, FaultKind::Clog, FaultKind::Loss];
 
 pub const DEF: SystemDef = SystemDef {
     id: "ride-sharing",
@@ -249,7 +375,11 @@ fn parts(s: &Scenario) -> Result<Parts, BuildError> {
             step,
             damped: p.flag("surge_damping"),
         };
-        specs.push(NodeSpec::new(format!("matcher-{i}"), "matcher", Node::Matcher(Box::new(matcher::Matcher::new(cfg, &cells)))));
+        specs.push(NodeSpec::new(
+            format!("matcher-{i}"),
+            "matcher",
+            Node::Matcher(Box::new(matcher::Matcher::new(cfg, &cells))),
+        ));
     }
     let update_ms = p.int("update_ms") as u64;
     let loc = location::Location::new(
@@ -297,11 +427,35 @@ fn estimates(s: &Scenario) -> Vec<Estimate> {
     // Mean trip ≈ 1.3 km of pickup + 1 km ride on the grid (Manhattan ≈ 1.27 × straight).
     let trip_s = 2.3 * 1_000.0 * 1.27 / speed;
     vec![
-        Estimate::new("GPS fixes", format!("{} /s", estimate::si(drivers / update_s)), "drivers / fix interval: the location service is write-heavy"),
-        Estimate::new("Fix bandwidth", format!("{}/s", estimate::bytes(drivers / update_s * 40.0)), "≈ 40 B per fix (id, x, y, accuracy, trip status)"),
-        Estimate::new("Riders per window per shard", format!("≈ {}", estimate::si(batch)), format!("{} riders/s × {} ms / {} shards (≤ {})", rate, p.int("window_ms"), shards, matcher::BATCH_MAX)),
-        Estimate::new("Hungarian work per window", format!("≈ {} steps", estimate::si(batch * batch * batch * batch)), "n riders × n² candidates (each rider's n nearest) × n rows"),
-        Estimate::new("Drivers busy at steady state", format!("≈ {}", estimate::si((rate * trip_s).min(drivers))), format!("riders/s × ≈ {trip_s:.0} s per trip (Little's law), at most the fleet")),
-        Estimate::new("Track memory", estimate::bytes(drivers * 96.0), "≈ 96 B per driver (two axes: position, velocity, covariance)"),
+        Estimate::new(
+            "GPS fixes",
+            format!("{} /s", estimate::si(drivers / update_s)),
+            "drivers / fix interval: the location service is write-heavy",
+        ),
+        Estimate::new(
+            "Fix bandwidth",
+            format!("{}/s", estimate::bytes(drivers / update_s * 40.0)),
+            "≈ 40 B per fix (id, x, y, accuracy, trip status)",
+        ),
+        Estimate::new(
+            "Riders per window per shard",
+            format!("≈ {}", estimate::si(batch)),
+            format!("{} riders/s × {} ms / {} shards (≤ {})", rate, p.int("window_ms"), shards, matcher::BATCH_MAX),
+        ),
+        Estimate::new(
+            "Hungarian work per window",
+            format!("≈ {} steps", estimate::si(batch * batch * batch * batch)),
+            "n riders × n² candidates (each rider's n nearest) × n rows",
+        ),
+        Estimate::new(
+            "Drivers busy at steady state",
+            format!("≈ {}", estimate::si((rate * trip_s).min(drivers))),
+            format!("riders/s × ≈ {trip_s:.0} s per trip (Little's law), at most the fleet"),
+        ),
+        Estimate::new(
+            "Track memory",
+            estimate::bytes(drivers * 96.0),
+            "≈ 96 B per driver (two axes: position, velocity, covariance)",
+        ),
     ]
 }

@@ -60,7 +60,11 @@ pub fn views(world: &World<Node>) -> Vec<View> {
             points.push(point(d.at, what, kind));
             if let Some(est) = location.and_then(|l| l.estimate(d.id)) {
                 let off = est.flat(d.at);
-                points.push(point(est, format!("driver {} as the location service has it ({off:.0} m off)", d.id), "driver (reported)"));
+                points.push(point(
+                    est,
+                    format!("driver {} as the location service has it ({off:.0} m off)", d.id),
+                    "driver (reported)",
+                ));
             }
         }
     }
@@ -81,7 +85,12 @@ pub fn views(world: &World<Node>) -> Vec<View> {
         for (id, at, d) in r.recent.iter().rev().take(12) {
             if let Some(drv) = d.and_then(|d| f.drivers.get(d as usize)) {
                 let (x, y) = km(*at);
-                circles.push(MapCircle { x, y, r: city::dist_m(*at, drv.at) / 1_000.0, label: format!("rider {id} ↔ driver {}", drv.id) });
+                circles.push(MapCircle {
+                    x,
+                    y,
+                    r: city::dist_m(*at, drv.at) / 1_000.0,
+                    label: format!("rider {id} ↔ driver {}", drv.id),
+                });
             }
         }
     }
@@ -106,7 +115,10 @@ pub fn views(world: &World<Node>) -> Vec<View> {
             rows.push(vec!["Requested (waiting)".into(), r.open.len().to_string()]);
             rows.push(vec!["Cancelled (no driver)".into(), r.no_driver.to_string()]);
         }
-        rows.push(vec!["reservations granted / refused / overwritten".into(), format!("{} / {} / {}", l.granted, l.refused, l.overwritten)]);
+        rows.push(vec![
+            "reservations granted / refused / overwritten".into(),
+            format!("{} / {} / {}", l.granted, l.refused, l.overwritten),
+        ]);
         out.push(View::Table(Table { title: "Trips".into(), columns: vec!["state".into(), "count".into()], rows }));
     }
     out
