@@ -81,6 +81,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("geo-search", "geohash-cell-only", 1, "b3cba0efb1c6587a"),
     ("geo-search", "geohash-neighbours", 1, "1680c2028d3d2cb9"),
     ("geo-search", "quadtree", 1, "d176b827ef7d3223"),
+    ("ride-sharing", "greedy-nearest", 1, "cf5adee37fc964ca"),
+    ("ride-sharing", "no-smoothing", 1, "f1e2ccbcecb3143d"),
+    ("ride-sharing", "batched-filtered", 1, "8e700ebfbe0af2f4"),
     // golden:end
 ];
 
