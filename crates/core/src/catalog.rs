@@ -28,6 +28,7 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::metadata_catalog::DEF,
     crate::systems::video_streaming::DEF,
     crate::systems::multi_tenant_saas::DEF,
+    crate::systems::ride_sharing::DEF,
 ];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {

@@ -90,6 +90,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("video-streaming", "purge", 1, "d297dc9c9df79274"),
     ("video-streaming", "ack-on-take", 1, "2d5e07a952ff5675"),
     ("video-streaming", "buffer-abr", 1, "e4cf869f48a95943"),
+    ("ride-sharing", "greedy-nearest", 1, "cf5adee37fc964ca"),
+    ("ride-sharing", "no-smoothing", 1, "f1e2ccbcecb3143d"),
+    ("ride-sharing", "batched-filtered", 1, "8e700ebfbe0af2f4"),
     // golden:end
 ];
 

@@ -1,6 +1,7 @@
 //! Building blocks systems compose (hash rings, LRU caches, ...). Each is written once
 //! here and tested against a brute-force twin.
 
+pub mod assignment;
 pub mod assignor;
 pub mod avro_schema;
 pub mod backoff;
@@ -11,6 +12,7 @@ pub mod geohash;
 pub mod hash_ring;
 pub mod haversine;
 pub mod idempotency;
+pub mod kalman;
 pub mod lease;
 pub mod ledger;
 pub mod lfu;

@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod payment_gateway;
 pub mod pub_sub;
 pub mod rate_limiter;
+pub mod ride_sharing;
 pub mod task_scheduler;
 pub mod url_shortener;
 pub mod video_streaming;
