@@ -11,6 +11,7 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::rate_limiter::DEF,
     crate::systems::distributed_cache::DEF,
     crate::systems::chat::DEF,
+    crate::systems::video_streaming::DEF,
     crate::systems::notifications::DEF,
     crate::systems::pub_sub::DEF,
     crate::systems::iot_ingestion::DEF,
@@ -20,15 +21,14 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::distributed_transactions::DEF,
     crate::systems::task_scheduler::DEF,
     crate::systems::config_service::DEF,
+    crate::systems::metadata_catalog::DEF,
     crate::systems::distributed_tracing::DEF,
+    crate::systems::ride_sharing::DEF,
     crate::systems::payment_gateway::DEF,
     crate::systems::feature_flags::DEF,
     crate::systems::geo_search::DEF,
-    crate::systems::checkout::DEF,
-    crate::systems::metadata_catalog::DEF,
-    crate::systems::video_streaming::DEF,
     crate::systems::multi_tenant_saas::DEF,
-    crate::systems::ride_sharing::DEF,
+    crate::systems::checkout::DEF,
 ];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {
