@@ -23,7 +23,6 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::config_service::DEF,
     crate::systems::metadata_catalog::DEF,
     crate::systems::distributed_tracing::DEF,
-    crate::systems::ride_sharing::DEF,
     crate::systems::payment_gateway::DEF,
     crate::systems::feature_flags::DEF,
     crate::systems::geo_search::DEF,

@@ -42,6 +42,9 @@ pub struct ShardCfg {
 
 type Job = (NodeId, u64, Op);
 
+/// A snapshot being streamed out: (tenant, destination, rows, log position).
+type Snapshot = (TenantId, NodeId, Vec<(u32, Row)>, u64);
+
 #[derive(Clone, Debug)]
 pub struct Shard {
     pub cfg: ShardCfg,
@@ -52,8 +55,8 @@ pub struct Shard {
     moving: BTreeMap<TenantId, Vec<(u64, u32, Row)>>,
     /// Tenants copied in, with the log position their copy is complete to.
     copied_upto: BTreeMap<TenantId, u64>,
-    /// A snapshot being streamed out: (tenant, destination, rows, log position).
-    copying: Option<(TenantId, NodeId, Vec<(u32, Row)>, u64)>,
+    /// A snapshot being streamed out.
+    copying: Option<Snapshot>,
     lsn: u64,
     next_row: u64,
     outbox: VecDeque<TenantId>,
