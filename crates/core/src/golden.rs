@@ -94,9 +94,6 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("multi-tenant-saas", "no-tenant-filter", 1, "da96eb81ebcdd5e7"),
     ("multi-tenant-saas", "no-quota", 1, "6c39b1d987609b18"),
     ("multi-tenant-saas", "rls-quota-fair", 1, "25340147851c9a65"),
-    ("checkout", "decrement-on-payment", 1, "c1426e7bcfa6a188"),
-    ("checkout", "no-compensation", 1, "2386e9991220d791"),
-    ("checkout", "saga", 1, "c3d0c4bfa7ad716b"),
     // golden:end
 ];
 
