@@ -9,10 +9,15 @@
 //! outlier a kilometre off that still claims good accuracy. The filter weighs each fix by
 //! the accuracy the phone reports against what its motion model predicts, so noise
 //! averages out; a fix whose innovation is improbable under both (the squared Mahalanobis
-//! distance past a chi-square gate) is rejected instead of yanking the estimate; after a
-//! run of rejections the track is restarted at the newest fix (the model, not the phone,
-//! was wrong: a sharp turn, a long gap). A track counts as confirmed only after a few
-//! consistent fixes, so one wild first fix is never served.
+//! distance past a chi-square gate) is rejected instead of yanking the estimate. When two
+//! rejected fixes in a row agree with each other (within their accuracies and the
+//! distance a vehicle can cover between them) the model, not the phone, was wrong (a sharp
+//! turn, a long gap) and the track restarts at the newer one; two rejected fixes that do
+//! not agree are outliers and restart nothing. This is M-of-N track initiation: one lying
+//! fix can neither start a track nor move one. A track counts as confirmed only after a
+//! few consistent *informative* fixes (ones with a real say in the estimate): a fix
+//! claiming an accuracy of hundreds of metres is accepted by a wide gate but confirms
+//! nothing, so an urban-canyon burst cannot vouch for a track started at an outlier.
 //!
 //! With no process noise and a diffuse prior the filter is recursive least squares: its
 //! estimate equals the least-squares straight-line fit through the fixes (tested below
@@ -67,8 +72,11 @@ pub struct TrackCfg {
     /// Gate on the squared Mahalanobis distance of a fix (2 degrees of freedom: 13.8 is
     /// the 99.9 % point of chi-square).
     pub gate: f64,
-    /// Consecutive rejected fixes after which the track restarts at the newest one.
+    /// Consecutive rejected fixes, the last two agreeing, after which the track restarts
+    /// at the newest one.
     pub max_rejects: u32,
+    /// Least Kalman gain on position for an accepted fix to count toward confirmation.
+    pub min_gain: f64,
     /// Accepted fixes before a track is confirmed.
     pub confirm: u32,
     /// Initial velocity variance, (m/s)².
@@ -77,7 +85,7 @@ pub struct TrackCfg {
 
 impl Default for TrackCfg {
     fn default() -> Self {
-        TrackCfg { q: 16.0, gate: 13.8, max_rejects: 2, confirm: 3, var_v: 400.0 }
+        TrackCfg { q: 16.0, gate: 13.8, max_rejects: 2, min_gain: 0.1, confirm: 3, var_v: 400.0 }
     }
 }
 
@@ -97,13 +105,16 @@ pub struct Track {
     pub ay: Axis,
     /// Time of the state, s.
     pub t: f64,
+    /// Informative fixes folded in since the track (re)started.
     pub accepted: u32,
     pub rejects: u32,
+    /// The last rejected fix `(t, x, y, r)`, while rejections run.
+    pub pending: Option<(f64, f64, f64, f64)>,
 }
 
 impl Track {
     pub fn start(t: f64, z: (f64, f64), r: f64, cfg: &TrackCfg) -> Track {
-        Track { ax: Axis::new(z.0, r, cfg.var_v), ay: Axis::new(z.1, r, cfg.var_v), t, accepted: 1, rejects: 0 }
+        Track { ax: Axis::new(z.0, r, cfg.var_v), ay: Axis::new(z.1, r, cfg.var_v), t, accepted: 1, rejects: 0, pending: None }
     }
 
     pub fn confirmed(&self, cfg: &TrackCfg) -> bool {
@@ -120,17 +131,35 @@ impl Track {
         let (nx, sx) = ax.innovation(z.0, r);
         let (ny, sy) = ay.innovation(z.1, r);
         if nx * nx / sx + ny * ny / sy > cfg.gate {
-            self.rejects += 1;
-            if self.rejects >= cfg.max_rejects {
+            let agrees = self.pending.is_some_and(|p| Self::agree(p, (t, z.0, z.1, r), cfg));
+            self.rejects = if self.pending.is_none() || agrees { self.rejects + 1 } else { 1 };
+            if self.rejects >= cfg.max_rejects && agrees {
                 *self = Track::start(t, z, r, cfg);
                 return Outcome::Restarted;
             }
+            self.pending = Some((t, z.0, z.1, r));
             return Outcome::Rejected;
         }
+        let informative = ax.p[0] / (ax.p[0] + r) >= cfg.min_gain;
         ax.update(z.0, r);
         ay.update(z.1, r);
-        *self = Track { ax, ay, t, accepted: self.accepted + 1, rejects: 0 };
+        let accepted = self.accepted + u32::from(informative);
+        *self = Track { ax, ay, t, accepted, rejects: 0, pending: None };
         Outcome::Accepted
+    }
+
+    /// Whether two fixes could both be true: per axis, their gap is within the gate given
+    /// both accuracies and a vehicle's plausible speed (`var_v`) over the time between.
+    fn agree(a: (f64, f64, f64, f64), b: (f64, f64, f64, f64), cfg: &TrackCfg) -> bool {
+        let dt = (b.0 - a.0).abs();
+        let s = a.3 + b.3 + cfg.var_v * dt * dt;
+        let (dx, dy) = (b.1 - a.1, b.2 - a.2);
+        (dx * dx + dy * dy) / s <= cfg.gate
+    }
+
+    /// The standard deviation of the position estimate, metres (the larger axis).
+    pub fn sd_m(&self) -> f64 {
+        libm::sqrt(self.ax.p[0].max(self.ay.p[0]))
     }
 
     /// The estimated position at `t` (dead reckoning from the last state).
@@ -223,5 +252,45 @@ mod tests {
         assert_eq!(tr.step(13.0, (5_010.0, 0.0), r, &cfg), Outcome::Restarted);
         assert!(!tr.confirmed(&cfg));
         assert_eq!(tr.at(13.0), (5_010.0, 0.0));
+    }
+
+    #[test]
+    fn two_disagreeing_rejects_restart_nothing() {
+        let cfg = TrackCfg::default();
+        let r = 25.0 * 25.0;
+        let mut tr = Track::start(0.0, (0.0, 0.0), r, &cfg);
+        for i in 1..10 {
+            tr.step(f64::from(i), (10.0 * f64::from(i), 0.0), r, &cfg);
+        }
+        // The vehicle was really elsewhere (a parallel street the track confused it with),
+        // then a multipath outlier a kilometre off follows: the two rejected fixes do not
+        // agree, so the track is not restarted at the outlier.
+        assert_eq!(tr.step(10.0, (100.0, 400.0), r, &cfg), Outcome::Rejected);
+        assert_eq!(tr.step(11.0, (1_200.0, -900.0), r, &cfg), Outcome::Rejected);
+        assert!(tr.confirmed(&cfg));
+        assert!(tr.at(11.0).0 < 200.0, "{:?}", tr.at(11.0));
+        // Two true fixes in a row agree with each other: the track restarts there.
+        assert_eq!(tr.step(12.0, (100.0, 420.0), r, &cfg), Outcome::Rejected);
+        assert_eq!(tr.step(13.0, (100.0, 430.0), r, &cfg), Outcome::Restarted);
+        assert_eq!(tr.at(13.0), (100.0, 430.0));
+    }
+
+    #[test]
+    fn wide_fixes_do_not_confirm_a_track() {
+        let cfg = TrackCfg::default();
+        // Started at a fix claiming 25 m, then fixes claiming 250 m, 600 m away: the gate
+        // is wide enough to take them, but each moves the estimate a few percent.
+        let mut tr = Track::start(0.0, (0.0, 0.0), 625.0, &cfg);
+        for i in 1..4 {
+            assert_eq!(tr.step(f64::from(i), (600.0, 0.0), 62_500.0, &cfg), Outcome::Accepted);
+        }
+        assert!(!tr.confirmed(&cfg), "burst fixes vouched for a track: {tr:?}");
+        // Informative fixes confirm it.
+        let mut ok = Track::start(0.0, (0.0, 0.0), 625.0, &cfg);
+        for i in 1..3 {
+            assert_eq!(ok.step(f64::from(i), (0.0, 0.0), 625.0, &cfg), Outcome::Accepted);
+        }
+        assert!(ok.confirmed(&cfg));
+        assert!(ok.sd_m() < 25.0);
     }
 }

@@ -14,7 +14,7 @@
 //!   already has.
 //!
 //! Every window it publishes the supply — each driver free, heard from recently and (when
-//! filtered) confirmed by a few consistent fixes — to every matcher. A dispatch is resent
+//! filtered) confirmed by a few consistent fixes and known to within [`UNSURE_SD_M`] — to every matcher. A dispatch is resent
 //! with each fix batch until the phone reports the trip.
 
 use super::city::Xy;
@@ -26,6 +26,11 @@ use crate::sim::NodeId;
 use std::collections::BTreeMap;
 
 const TAG_SUPPLY: u64 = 1;
+
+/// A filtered track is offered only while the filter knows the driver's position to
+/// within this (one standard deviation, metres): a track rebuilt from an urban canyon's
+/// fixes is real but too vague to send anyone on.
+pub const UNSURE_SD_M: f64 = 100.0;
 
 /// Where a trip is, as the location service records it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -114,7 +119,7 @@ impl Location {
     pub fn estimate(&self, driver: u32) -> Option<Xy> {
         let s = self.seen.get(driver as usize)?;
         if self.filtered {
-            let t = s.track.filter(|t| t.confirmed(&self.cfg))?;
+            let t = s.track.filter(|t| t.confirmed(&self.cfg) && t.sd_m() <= UNSURE_SD_M)?;
             let (x, y) = t.at(t.t);
             Some(Xy::new(x, y))
         } else {
