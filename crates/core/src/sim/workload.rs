@@ -69,6 +69,25 @@ impl Default for WorkloadSpec {
 }
 
 impl WorkloadSpec {
+    /// This workload held to a system's own limits: its base rate to `max_rate`, its
+    /// length to `max_duration_ms`, and its bursts so that even all of them overlapping
+    /// never push the rate past `max_rate`. Bursts multiply where they overlap, so each
+    /// gets an equal share of the headroom (the n-th root of `max_rate / rate`); capping
+    /// each burst alone at the headroom would let sixteen overlapping bursts reach the
+    /// headroom to the sixteenth power.
+    pub fn capped(&self, max_rate: f64, max_duration_ms: u64) -> WorkloadSpec {
+        let mut w = self.clone();
+        w.rate_per_s = w.rate_per_s.min(max_rate);
+        w.duration_ms = w.duration_ms.min(max_duration_ms);
+        if !w.bursts.is_empty() {
+            let each = libm::pow(max_rate / w.rate_per_s, 1.0 / w.bursts.len() as f64);
+            for b in &mut w.bursts {
+                b.factor = b.factor.min(each);
+            }
+        }
+        w
+    }
+
     /// Checks every field against its bounds; the message names the field.
     pub fn validate(&self) -> Result<(), String> {
         let finite = |v: f64| v.is_finite();
@@ -223,6 +242,52 @@ impl KeySampler {
 
 #[cfg(test)]
 mod tests {
+    /// The highest rate in force at any moment, found by trying every burst edge (the
+    /// rate is constant between edges): the brute-force twin of [`WorkloadSpec::capped`].
+    fn peak_rate(w: &WorkloadSpec) -> f64 {
+        let mut edges = vec![0];
+        for b in &w.bursts {
+            edges.push(b.at_ms);
+            edges.push(b.at_ms.saturating_add(b.for_ms));
+        }
+        edges.iter().map(|&t| w.rate_per_s * w.factor_at(SimTime::from_ms(t)).0).fold(0.0, f64::max)
+    }
+
+    #[test]
+    fn capped_workloads_never_exceed_the_limit_even_when_every_burst_overlaps() {
+        let mut rng = Prng::new(9);
+        for case in 0..500 {
+            let n = rng.below(MAX_BURSTS as u64 + 1) as usize;
+            let w = WorkloadSpec {
+                rate_per_s: 0.5 + rng.unit() * 400.0,
+                duration_ms: 1 + rng.below(MAX_DURATION_MS),
+                bursts: (0..n)
+                    .map(|_| Burst {
+                        at_ms: rng.below(10_000),
+                        for_ms: rng.below(10_000),
+                        factor: 0.01 + rng.unit() * MAX_BURST_FACTOR,
+                    })
+                    .collect(),
+                ..WorkloadSpec::default()
+            };
+            let c = w.capped(100.0, 30_000);
+            assert!(peak_rate(&c) <= 100.0 * (1.0 + 1e-9), "case {case}: peak {} from {w:?}", peak_rate(&c));
+            assert!(c.duration_ms <= 30_000 && c.duration_ms == w.duration_ms.min(30_000));
+            // Below the limit nothing changes.
+            if peak_rate(&w) <= 100.0 {
+                assert_eq!(c.bursts, w.bursts, "case {case}");
+            }
+        }
+        // Sixteen overlapping bursts at the highest factor on the slowest rate: the peak is
+        // the limit itself, not 100 × 100¹⁶.
+        let all = WorkloadSpec {
+            rate_per_s: 1.0,
+            bursts: vec![Burst { at_ms: 0, for_ms: 1_000, factor: MAX_BURST_FACTOR }; MAX_BURSTS],
+            ..WorkloadSpec::default()
+        };
+        let peak = peak_rate(&all.capped(100.0, 30_000));
+        assert!((peak - 100.0).abs() < 1e-6, "{peak}");
+    }
     use super::*;
 
     /// Brute-force twin: empirical frequencies against the exact Zipf pmf.

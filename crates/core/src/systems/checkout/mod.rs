@@ -173,6 +173,11 @@ const SWARM: &[FaultKind] =
 pub const SETTLE_MS: u64 = 3_000;
 /// The workload lasts this long.
 pub const SALE_MS: u64 = 8_000;
+/// Buyers arrive for at most this long, whatever the workload asks: orders, reservations
+/// and the ledger grow with it, and a flash sale is short.
+pub const MAX_SALE_MS: u64 = 30_000;
+/// The buyers' rate is capped here (the parameter's own maximum).
+pub const MAX_ORDERS_PER_S: f64 = 300.0;
 
 pub const DEF: SystemDef = SystemDef {
     id: "checkout",
@@ -271,13 +276,14 @@ fn parts(scenario: &Scenario) -> Result<Parts, BuildError> {
     let (skus, stock) = (p.int("skus") as u32, p.int("stock") as u32);
     let (network, ledger) = (3 * regions, 3 * regions + 1);
     let (pay_timeout_ms, pay_attempts) = (p.int("pay_timeout_ms") as u64, p.int("pay_attempts") as u64);
+    let workload = scenario.workload.capped(MAX_ORDERS_PER_S, MAX_SALE_MS);
     let mut specs = Vec::new();
     for r in 0..regions {
         let cfg = buyers::BuyersCfg {
             orders: regions + r,
             regions,
             cards: p.int("cards") as u32,
-            workload: scenario.workload.clone(),
+            workload: workload.clone(),
         };
         specs.push(NodeSpec::new(format!("buyers-{r}"), "buyers", Node::Buyers(Box::new(buyers::Buyers::new(cfg)))));
     }

@@ -267,17 +267,7 @@ fn parts(scenario: &Scenario) -> Result<Parts, BuildError> {
         Strategy::HeadSampling => (true, sample),
         Strategy::TailSampling => (true, 1.0),
     };
-    let mut workload = scenario.workload.clone();
-    workload.rate_per_s = workload.rate_per_s.min(MAX_REQUESTS_PER_S);
-    // Bursts may overlap and multiply: each gets an equal share of the headroom, so the
-    // peak stays at MAX_REQUESTS_PER_S whatever the workload asks.
-    if !workload.bursts.is_empty() {
-        let headroom = MAX_REQUESTS_PER_S / workload.rate_per_s;
-        let each = libm::pow(headroom, 1.0 / workload.bursts.len() as f64);
-        for b in &mut workload.bursts {
-            b.factor = b.factor.min(each);
-        }
-    }
+    let workload = scenario.workload.capped(MAX_REQUESTS_PER_S, scenario.workload.duration_ms);
     let mut specs = vec![NodeSpec::new("client", "client", Node::Client(client::Client::new(workload, FRONTEND)))];
     let shard_ids: Vec<NodeId> = (0..shards).map(|i| SHARD0 + i).collect();
     let svc = |stages: Vec<Vec<NodeId>>, work_ms: f64, error_permille: u64| SvcCfg {

@@ -328,11 +328,7 @@ fn parts(scenario: &Scenario) -> Result<Parts, BuildError> {
     // The cards are issued once per seed, from the scenario's own stream.
     let vault =
         vault::Vault::issue(p.int("cards") as u32, &mut crate::sim::rng::Prng::new(scenario.seed).fork("vault"));
-    let mut workload = scenario.workload.clone();
-    workload.rate_per_s = workload.rate_per_s.min(MAX_PAYMENTS_PER_S);
-    for b in &mut workload.bursts {
-        b.factor = b.factor.min(MAX_PAYMENTS_PER_S / workload.rate_per_s).max(f64::MIN_POSITIVE);
-    }
+    let workload = scenario.workload.capped(MAX_PAYMENTS_PER_S, scenario.workload.duration_ms);
     let mut specs = Vec::new();
     for m in 0..merchants {
         let cfg = merchant::MerchantCfg {

@@ -351,12 +351,7 @@ fn parts(s: &Scenario) -> Result<Parts, BuildError> {
     let drivers = p.int("drivers") as u32;
     let (matcher_base, location, fleet): (NodeId, NodeId, NodeId) = (1, 1 + shards, 2 + shards);
     let window_ms = p.int("window_ms") as u64;
-    let mut workload = s.workload.clone();
-    workload.rate_per_s = workload.rate_per_s.min(MAX_RIDERS_PER_S);
-    workload.duration_ms = workload.duration_ms.min(MAX_DURATION_MS);
-    for b in &mut workload.bursts {
-        b.factor = b.factor.min(MAX_RIDERS_PER_S / workload.rate_per_s).max(f64::MIN_POSITIVE);
-    }
+    let workload = s.workload.capped(MAX_RIDERS_PER_S, MAX_DURATION_MS);
     let mut specs = Vec::new();
     let riders = riders::Riders::new(workload.clone(), matcher_base, shards, p.int("retry_ms") as u64);
     specs.push(NodeSpec::new("riders", "riders", Node::Riders(Box::new(riders))));
