@@ -90,34 +90,126 @@ impl Fault {
     }
 }
 
-/// When the last fault of a plan is over: each fault lasts until its repair later in the
-/// plan (a crash until that node's restart, a partition until a heal, a clog until its
-/// unclog, a loss rate until it is set back to 0, a pause for its length); anything else is
-/// instantaneous. `None` when some fault is never repaired. With `lasting_skew`, a clock
-/// skew also lasts until a zero skew follows it (for checks that judge local-clock
-/// deadlines); without, a skew counts as instantaneous.
-pub fn quiet_from(faults: &[TimedFault], lasting_skew: bool) -> Option<SimTime> {
-    let mut end = 0u64;
-    for (i, f) in faults.iter().enumerate() {
-        let later = &faults[i + 1..];
-        let repair = |is: &dyn Fn(&Fault) -> bool| later.iter().find(|g| is(&g.fault)).map(|g| g.at_ms);
+/// The stretch of true time one lasting fault of a plan is in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// Where the fault sits in the plan.
+    pub index: usize,
+    pub from: SimTime,
+    /// When it is repaired; `None` if the plan never repairs it.
+    pub until: Option<SimTime>,
+}
+
+/// The windows of a fault plan, one per lasting fault, in time order: a crash lasts until
+/// that node's restart, a partition until the next heal, a clog until its unclog, a loss
+/// rate until the rate next changes, a pause for its length. With `lasting_skew`, a clock
+/// skew lasts until a zero skew follows it (for checks that judge local-clock deadlines);
+/// without, it is instantaneous like every repair. Checks that excuse requests during
+/// faults, and [`quiet_from`], all read their windows from here.
+pub fn windows(faults: &[TimedFault], lasting_skew: bool) -> Vec<Window> {
+    let mut order: Vec<usize> = (0..faults.len()).collect();
+    order.sort_by_key(|&i| (faults[i].at_ms, i));
+    let mut out = Vec::new();
+    for (k, &i) in order.iter().enumerate() {
+        let f = &faults[i];
+        let later = || order[k + 1..].iter().map(|&j| &faults[j]);
+        let repair = |is: &dyn Fn(&Fault) -> bool| later().find(|g| is(&g.fault)).map(|g| g.at_ms);
         let until = match &f.fault {
-            Fault::Crash { node } => later
-                .iter()
-                .find(|g| g.at_ms >= f.at_ms && matches!(&g.fault, Fault::Restart { node: n } if n == node))
-                .map(|g| g.at_ms)?,
-            Fault::Pause { for_ms, .. } => f.at_ms + for_ms,
-            Fault::Partition { .. } => repair(&|g| matches!(g, Fault::Heal))?,
+            Fault::Crash { node } => repair(&|g| matches!(g, Fault::Restart { node: n } if n == node)),
+            Fault::Pause { for_ms, .. } => Some(f.at_ms.saturating_add(*for_ms)),
+            Fault::Partition { .. } => repair(&|g| matches!(g, Fault::Heal)),
             Fault::Clog { from, to, .. } => {
-                repair(&|g| matches!(g, Fault::Unclog { from: a, to: b } if a == from && b == to))?
+                repair(&|g| matches!(g, Fault::Unclog { from: a, to: b } if a == from && b == to))
             }
-            Fault::Loss { rate } if *rate > 0.0 => repair(&|g| matches!(g, Fault::Loss { rate } if *rate == 0.0))?,
+            Fault::Loss { rate } if *rate > 0.0 => repair(&|g| matches!(g, Fault::Loss { .. })),
             Fault::Skew { offset_ms, drift_ppm, .. } if lasting_skew && (*offset_ms != 0 || *drift_ppm != 0) => {
-                repair(&|g| matches!(g, Fault::Skew { offset_ms: 0, drift_ppm: 0, .. }))?
+                repair(&|g| matches!(g, Fault::Skew { offset_ms: 0, drift_ppm: 0, .. }))
             }
-            _ => f.at_ms,
+            _ => continue,
         };
-        end = end.max(until);
+        out.push(Window { index: i, from: SimTime::from_ms(f.at_ms), until: until.map(SimTime::from_ms) });
     }
-    Some(SimTime::from_ms(end))
+    out
+}
+
+/// When the last fault of a plan is over (see [`windows`] for how long each lasts;
+/// anything else is instantaneous). `None` when some fault is never repaired.
+pub fn quiet_from(faults: &[TimedFault], lasting_skew: bool) -> Option<SimTime> {
+    let last_event = faults.iter().map(|f| SimTime::from_ms(f.at_ms)).max().unwrap_or(SimTime::ZERO);
+    windows(faults, lasting_skew).iter().try_fold(last_event, |end, w| w.until.map(|u| end.max(u)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::rng::Prng;
+    use std::collections::BTreeSet;
+
+    /// Whether anything is broken just after every fault due at `t` has been applied: the
+    /// plan replayed as a state machine (crashed nodes, a partition, clogged links, a loss
+    /// rate, paused nodes) — the brute-force twin of [`windows`].
+    fn broken_at(plan: &[TimedFault], t: u64) -> bool {
+        let (mut crashed, mut clogs) = (BTreeSet::new(), BTreeSet::new());
+        let (mut split, mut loss, mut paused) = (false, 0.0, false);
+        for f in plan.iter().filter(|f| f.at_ms <= t) {
+            match &f.fault {
+                Fault::Crash { node } => drop(crashed.insert(node.clone())),
+                Fault::Restart { node } => drop(crashed.remove(node)),
+                Fault::Partition { .. } => split = true,
+                Fault::Heal => split = false,
+                Fault::Clog { from, to, .. } => drop(clogs.insert((from.clone(), to.clone()))),
+                Fault::Unclog { from, to } => drop(clogs.remove(&(from.clone(), to.clone()))),
+                Fault::Loss { rate } => loss = *rate,
+                Fault::Pause { for_ms, .. } => paused |= t < f.at_ms + for_ms,
+                Fault::Skew { .. } => {}
+            }
+        }
+        !crashed.is_empty() || !clogs.is_empty() || split || loss > 0.0 || paused
+    }
+
+    fn random_plan(rng: &mut Prng) -> Vec<TimedFault> {
+        let node = |rng: &mut Prng| if rng.below(2) == 0 { "a".to_string() } else { "b".to_string() };
+        let mut plan: Vec<TimedFault> = (0..rng.below(8))
+            .map(|_| {
+                let fault = match rng.below(9) {
+                    0 => Fault::Crash { node: node(rng) },
+                    1 => Fault::Restart { node: node(rng) },
+                    2 => Fault::Partition { a: vec![node(rng)], b: vec!["c".into()], one_way: false },
+                    3 => Fault::Heal,
+                    4 => Fault::Clog { from: node(rng), to: "c".into(), extra_ms: 5 },
+                    5 => Fault::Unclog { from: node(rng), to: "c".into() },
+                    6 => Fault::Loss { rate: [0.0, 0.1, 0.3][rng.below(3) as usize] },
+                    7 => Fault::Pause { node: node(rng), for_ms: rng.below(30) },
+                    _ => Fault::Skew { node: node(rng), offset_ms: 5, drift_ppm: 0 },
+                };
+                TimedFault { at_ms: rng.below(100), fault }
+            })
+            .collect();
+        plan.sort_by_key(|f| f.at_ms);
+        plan
+    }
+
+    #[test]
+    fn windows_cover_exactly_the_moments_a_replayed_plan_is_broken() {
+        let mut rng = Prng::new(3);
+        for case in 0..2_000 {
+            let plan = random_plan(&mut rng);
+            let ws = windows(&plan, false);
+            for t in 0..200 {
+                let at = SimTime::from_ms(t);
+                let inside = ws.iter().any(|w| w.from <= at && w.until.is_none_or(|u| at < u));
+                assert_eq!(inside, broken_at(&plan, t), "case {case} at {t} ms: {plan:?} → {ws:?}");
+            }
+            // Quiet from the first moment after which nothing is broken again.
+            let last_broken = (0..200).rev().find(|&t| broken_at(&plan, t));
+            let want = match last_broken {
+                Some(199) => None,
+                Some(t) => {
+                    Some(SimTime::from_ms(t + 1).max(SimTime::from_ms(plan.iter().map(|f| f.at_ms).max().unwrap_or(0))))
+                }
+                None => Some(SimTime::from_ms(plan.iter().map(|f| f.at_ms).max().unwrap_or(0))),
+            };
+            assert_eq!(quiet_from(&plan, false), want, "case {case}: {plan:?}");
+        }
+    }
 }

@@ -142,31 +142,11 @@ pub const RECOVERY_MS: u64 = 1_000;
 /// or the clients open none: the SLO makes no excuse for them.
 pub fn disruption_windows(faults: &[TimedFault]) -> Vec<(SimTime, Option<SimTime>)> {
     let on_path = |f: &Fault| f.names().iter().any(|n| n.starts_with("router") || n.starts_with("shard"));
-    let mut order: Vec<usize> = (0..faults.len()).collect();
-    order.sort_by_key(|&i| (faults[i].at_ms, i));
-    let mut out = Vec::new();
-    for (k, &i) in order.iter().enumerate() {
-        let f = &faults[i];
-        let later = || order[k + 1..].iter().map(|&j| &faults[j]);
-        let until = match &f.fault {
-            Fault::Crash { node } if on_path(&f.fault) => {
-                later().find(|g| matches!(&g.fault, Fault::Restart { node: n } if n == node)).map(|g| g.at_ms)
-            }
-            Fault::Pause { for_ms, .. } if on_path(&f.fault) => Some(f.at_ms + for_ms),
-            Fault::Partition { .. } if on_path(&f.fault) => {
-                later().find(|g| matches!(g.fault, Fault::Heal)).map(|g| g.at_ms)
-            }
-            Fault::Clog { from, to, .. } if on_path(&f.fault) => later()
-                .find(|g| matches!(&g.fault, Fault::Unclog { from: a, to: b } if a == from && b == to))
-                .map(|g| g.at_ms),
-            Fault::Loss { rate } if *rate > 0.0 => {
-                later().find(|g| matches!(g.fault, Fault::Loss { .. })).map(|g| g.at_ms)
-            }
-            _ => continue,
-        };
-        out.push((SimTime::from_ms(f.at_ms), until.map(SimTime::from_ms)));
-    }
-    out
+    crate::sim::fault::windows(faults, false)
+        .into_iter()
+        .filter(|w| matches!(faults[w.index].fault, Fault::Loss { .. }) || on_path(&faults[w.index].fault))
+        .map(|w| (w.from, w.until))
+        .collect()
 }
 
 /// p99 of the small tenants' request latency ≤ `limit_ms`. Conditions: every tenant but

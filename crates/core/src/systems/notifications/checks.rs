@@ -20,7 +20,7 @@ use super::bits::Bits;
 use super::msg::Obs;
 use super::prefs::{Campaign, Channel, Prefs, Topic};
 use crate::check::{Property, RunEnd};
-use crate::sim::fault::{Fault, TimedFault};
+use crate::sim::fault::TimedFault;
 use crate::sim::time::SimTime;
 use std::collections::BTreeMap;
 
@@ -64,31 +64,13 @@ pub fn why_not(p: &Prefs, c: &Campaign, ch: Channel) -> Option<String> {
 
 /// Windows of the plan in which some fault is in force: [start, end) in ms.
 pub fn fault_windows(faults: &[TimedFault], horizon_ms: u64) -> Vec<(u64, u64)> {
-    let mut out = Vec::new();
-    for (i, f) in faults.iter().enumerate() {
-        let later = &faults[i + 1..];
-        let end = match &f.fault {
-            Fault::Crash { node } => later
-                .iter()
-                .find(|g| matches!(&g.fault, Fault::Restart { node: n } if n == node))
-                .map_or(horizon_ms, |g| g.at_ms),
-            Fault::Pause { for_ms, .. } => f.at_ms + for_ms,
-            Fault::Partition { .. } => {
-                later.iter().find(|g| matches!(g.fault, Fault::Heal)).map_or(horizon_ms, |g| g.at_ms)
-            }
-            Fault::Clog { from, to, .. } => later
-                .iter()
-                .find(|g| matches!(&g.fault, Fault::Unclog { from: a, to: b } if a == from && b == to))
-                .map_or(horizon_ms, |g| g.at_ms),
-            Fault::Loss { rate } if *rate > 0.0 => later
-                .iter()
-                .find(|g| matches!(g.fault, Fault::Loss { rate } if rate == 0.0))
-                .map_or(horizon_ms, |g| g.at_ms),
-            _ => continue,
-        };
-        out.push((f.at_ms, end.max(f.at_ms)));
-    }
-    out
+    crate::sim::fault::windows(faults, false)
+        .iter()
+        .map(|w| {
+            let from = w.from.micros() / 1_000;
+            (from, w.until.map_or(horizon_ms, |u| u.micros() / 1_000).max(from))
+        })
+        .collect()
 }
 
 /// One accepted send as a check records it: what it was, when, and who got it.

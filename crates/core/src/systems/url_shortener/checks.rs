@@ -8,7 +8,7 @@ use super::msg::{Obs, Resolution};
 use crate::blocks::base62;
 use crate::check::{Property, RunEnd};
 use crate::metrics::histogram::Histogram;
-use crate::sim::fault::{Fault, TimedFault};
+use crate::sim::fault::TimedFault;
 use crate::sim::time::{SimDuration, SimTime};
 use std::collections::BTreeMap;
 
@@ -109,42 +109,12 @@ impl Property<Obs> for IdsResolve {
 /// the repair lets it go.
 pub const RECOVERY_MS: u64 = 1_000;
 
-/// The stretch of true time one disruptive fault of the plan covers: from when it strikes
-/// until its repair (`None`: never repaired).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Window {
-    pub from: SimTime,
-    pub until: Option<SimTime>,
-}
+pub use crate::sim::fault::Window;
 
-/// The windows of a fault plan. Crashes last until the node's restart, partitions until the
-/// next heal, clogs until their unclog, loss until the rate next changes, pauses their
-/// length. Clock skew opens none: the redirect path reads no clock, so the SLO makes no
-/// excuse for it.
+/// The windows of a fault plan ([`crate::sim::fault::windows`]). Clock skew opens none:
+/// the redirect path reads no clock, so the SLO makes no excuse for it.
 pub fn disruption_windows(faults: &[TimedFault]) -> Vec<Window> {
-    let mut order: Vec<usize> = (0..faults.len()).collect();
-    order.sort_by_key(|&i| (faults[i].at_ms, i));
-    let mut out = Vec::new();
-    for (k, &i) in order.iter().enumerate() {
-        let f = &faults[i];
-        let later = || order[k + 1..].iter().map(|&j| &faults[j]);
-        let until = match &f.fault {
-            Fault::Crash { node } => {
-                later().find(|g| matches!(&g.fault, Fault::Restart { node: n } if n == node)).map(|g| g.at_ms)
-            }
-            Fault::Pause { for_ms, .. } => Some(f.at_ms + for_ms),
-            Fault::Partition { .. } => later().find(|g| matches!(g.fault, Fault::Heal)).map(|g| g.at_ms),
-            Fault::Clog { from, to, .. } => later()
-                .find(|g| matches!(&g.fault, Fault::Unclog { from: a, to: b } if a == from && b == to))
-                .map(|g| g.at_ms),
-            Fault::Loss { rate } if *rate > 0.0 => {
-                later().find(|g| matches!(g.fault, Fault::Loss { .. })).map(|g| g.at_ms)
-            }
-            _ => continue,
-        };
-        out.push(Window { from: SimTime::from_ms(f.at_ms), until: until.map(SimTime::from_ms) });
-    }
-    out
+    crate::sim::fault::windows(faults, false)
 }
 
 /// p99 of redirect latency (as clients saw it, failures at their timeout) ≤ `limit_ms`,

@@ -350,25 +350,16 @@ fn on_delivery_path(f: &Fault) -> bool {
 /// until a heal, a clog until its unclog, a loss rate until it is set back to 0. A fault
 /// never repaired lasts to the end.
 pub fn fault_windows(faults: &[TimedFault], grace: SimDuration) -> Vec<(SimTime, SimTime)> {
+    let lasting = crate::sim::fault::windows(faults, false);
     let mut out = Vec::new();
     for (i, f) in faults.iter().enumerate() {
         if !f.fault.disrupts() || !on_delivery_path(&f.fault) {
             continue;
         }
-        let later = &faults[i + 1..];
-        let find = |is: &dyn Fn(&Fault) -> bool| later.iter().find(|g| is(&g.fault)).map(|g| g.at_ms);
-        let until = match &f.fault {
-            Fault::Crash { node } => find(&|g| matches!(g, Fault::Restart { node: n } if n == node)),
-            Fault::Pause { for_ms, .. } => Some(f.at_ms + for_ms),
-            Fault::Partition { .. } => find(&|g| matches!(g, Fault::Heal)),
-            Fault::Clog { from, to, .. } => {
-                find(&|g| matches!(g, Fault::Unclog { from: a, to: b } if a == from && b == to))
-            }
-            Fault::Loss { rate } if *rate > 0.0 => find(&|g| matches!(g, Fault::Loss { rate } if *rate == 0.0)),
-            _ => Some(f.at_ms),
-        };
-        let end = until.map_or(SimTime::MAX, |ms| SimTime::from_ms(ms) + grace);
-        out.push((SimTime::from_ms(f.at_ms), end));
+        // A repair (a restart, loss set back to 0) is instantaneous but still earns grace.
+        let at = SimTime::from_ms(f.at_ms);
+        let until = lasting.iter().find(|w| w.index == i).map_or(Some(at), |w| w.until);
+        out.push((at, until.map_or(SimTime::MAX, |t| t + grace)));
     }
     out
 }
@@ -479,11 +470,7 @@ fn parts(scenario: &Scenario) -> Result<Parts, BuildError> {
         "queue",
         Node::Queue(Box::new(queue::Queue::new(origin, !design.leases, lease_ms))),
     ));
-    let mut workload = scenario.workload.clone();
-    workload.rate_per_s = workload.rate_per_s.min(MAX_UPLOADS_PER_S);
-    for b in &mut workload.bursts {
-        b.factor = b.factor.min(MAX_UPLOADS_PER_S / workload.rate_per_s).max(f64::MIN_POSITIVE);
-    }
+    let workload = scenario.workload.capped(MAX_UPLOADS_PER_S, scenario.workload.duration_ms);
     let update = p.int("update_at_ms") as u64;
     let update_at = (update > 0).then(|| SimTime::from_ms(update));
     let up = uploader::Uploader::new(queue, workload, update_at, videos, video_segs);
