@@ -23,10 +23,12 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::config_service::DEF,
     crate::systems::metadata_catalog::DEF,
     crate::systems::distributed_tracing::DEF,
+    crate::systems::ride_sharing::DEF,
     crate::systems::payment_gateway::DEF,
     crate::systems::feature_flags::DEF,
     crate::systems::geo_search::DEF,
     crate::systems::multi_tenant_saas::DEF,
+    crate::systems::checkout::DEF,
 ];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {

@@ -80,6 +80,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("distributed-tracing", "no-propagation", 1, "14833da4b26a1d9a"),
     ("distributed-tracing", "head-sampling", 1, "dae93434ef5eabcd"),
     ("distributed-tracing", "tail-sampling", 1, "d5d102a4a4bd43a3"),
+    ("ride-sharing", "greedy-nearest", 1, "400f8f20c6006c9f"),
+    ("ride-sharing", "no-smoothing", 1, "f1e2ccbcecb3143d"),
+    ("ride-sharing", "batched-filtered", 1, "9171ac62c4bbf50d"),
     ("payment-gateway", "retry-no-key", 1, "4c59f302c0b63452"),
     ("payment-gateway", "timeout-fails", 1, "6b0b3bd5c64857de"),
     ("payment-gateway", "single-entry", 1, "0b5612bda99b4b99"),
@@ -94,6 +97,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("multi-tenant-saas", "no-tenant-filter", 1, "da96eb81ebcdd5e7"),
     ("multi-tenant-saas", "no-quota", 1, "6c39b1d987609b18"),
     ("multi-tenant-saas", "rls-quota-fair", 1, "25340147851c9a65"),
+    ("checkout", "decrement-on-payment", 1, "c1426e7bcfa6a188"),
+    ("checkout", "no-compensation", 1, "2386e9991220d791"),
+    ("checkout", "saga", 1, "c3d0c4bfa7ad716b"),
     // golden:end
 ];
 
