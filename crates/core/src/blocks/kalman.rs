@@ -114,7 +114,14 @@ pub struct Track {
 
 impl Track {
     pub fn start(t: f64, z: (f64, f64), r: f64, cfg: &TrackCfg) -> Track {
-        Track { ax: Axis::new(z.0, r, cfg.var_v), ay: Axis::new(z.1, r, cfg.var_v), t, accepted: 1, rejects: 0, pending: None }
+        Track {
+            ax: Axis::new(z.0, r, cfg.var_v),
+            ay: Axis::new(z.1, r, cfg.var_v),
+            t,
+            accepted: 1,
+            rejects: 0,
+            pending: None,
+        }
     }
 
     pub fn confirmed(&self, cfg: &TrackCfg) -> bool {

@@ -223,4 +223,3 @@ fn the_pickup_twin_equals_brute_force_over_all_assignments() {
         assert!((twin - brute).abs() < 1e-6 && (full - brute).abs() < 1e-6, "{twin} {full} {brute}");
     }
 }
-
