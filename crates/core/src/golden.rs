@@ -94,6 +94,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("multi-tenant-saas", "no-tenant-filter", 1, "da96eb81ebcdd5e7"),
     ("multi-tenant-saas", "no-quota", 1, "6c39b1d987609b18"),
     ("multi-tenant-saas", "rls-quota-fair", 1, "25340147851c9a65"),
+    ("time-series-db", "row-uncompressed", 1, "1f820b7cccd6d460"),
+    ("time-series-db", "no-wal", 1, "e77e50c5eabd3e9f"),
+    ("time-series-db", "gorilla-wal", 1, "c24ab9a1aa6c15d4"),
     // golden:end
 ];
 

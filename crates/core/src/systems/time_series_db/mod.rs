@@ -90,7 +90,7 @@ const STRATEGIES: &[StrategyDef] = &[
 
 const PARAMS: &[ParamSpec] = &[
     ParamSpec::int("series", "Series", "series", 3, 500, 60, "Series scraped (three metrics per host)."),
-    ParamSpec::int("scrape_ms", "Scrape interval", "ms", 50, 1_000, 100, "Every series gets a point this often."),
+    ParamSpec::int("scrapes_per_s", "Scrape rate", "points/s per series", 1, 20, 10, "Every series gets a point this often."),
     ParamSpec::int(
         "memtable_points",
         "Memtable size",
@@ -199,10 +199,15 @@ pub const DEF: SystemDef = SystemDef {
     estimates,
 };
 
+/// The scrape interval: timestamps sit on this schedule (1000 / rate, whole ms).
+pub fn scrape_ms(p: &Params) -> i64 {
+    1_000 / p.int("scrapes_per_s").max(1)
+}
+
 fn default_workload(p: &Params) -> WorkloadSpec {
     WorkloadSpec {
         arrival: Arrival::Open,
-        rate_per_s: 1_000.0 / p.int("scrape_ms") as f64,
+        rate_per_s: p.int("scrapes_per_s") as f64,
         think_ms: 0,
         duration_ms: 20_000,
         keys: p.int("series") as u64,
@@ -252,7 +257,7 @@ fn parts(scenario: &Scenario) -> Result<Parts, BuildError> {
     let strategy = Strategy::from_id(scenario.strategy.id)
         .ok_or_else(|| BuildError(format!("time-series-db has no strategy {:?}", scenario.strategy.id)))?;
     let series = p.int("series") as u32;
-    let scrape_ms = p.int("scrape_ms");
+    let scrape_ms = scrape_ms(p);
     let retention_ms = p.int("retention_ms");
     let block_ms = p.int("block_ms");
     let scfg = scraper::ScraperCfg {
@@ -297,18 +302,18 @@ fn parts(scenario: &Scenario) -> Result<Parts, BuildError> {
 fn estimates(s: &Scenario) -> Vec<Estimate> {
     let p = &s.params;
     let series = p.int("series") as f64;
-    let rate = series * 1_000.0 / p.int("scrape_ms") as f64;
+    let rate = series * 1_000.0 / scrape_ms(p) as f64;
     let day = rate * 86_400.0;
     let name = 40.0;
     let raw = 16.0;
     let row = raw + name + 1.0;
     // Gorilla on gauges like these: ~1 bit of timestamp, a few to ~20 bits of value, plus
     // a 16-byte first point and a 24-byte header per chunk of one block.
-    let per_chunk = (p.int("block_ms") / p.int("scrape_ms")).max(1) as f64;
+    let per_chunk = (p.int("block_ms") / scrape_ms(p)).max(1) as f64;
     let gorilla = 1.2 + 40.0 / per_chunk;
     let retention_s = p.int("retention_ms") as f64 / 1_000.0;
     vec![
-        Estimate::new("Ingest", format!("{} points/s", estimate::si(rate)), "series × 1000 / scrape interval"),
+        Estimate::new("Ingest", format!("{} points/s", estimate::si(rate)), "series × scrapes per second"),
         Estimate::new("Raw", format!("{}B/day", estimate::si(day * raw)), "points/day × 16 B (timestamp + value)"),
         Estimate::new(
             "Row store",
