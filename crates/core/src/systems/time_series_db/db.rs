@@ -219,7 +219,7 @@ impl Db {
             .filter(|t| t.max_ts < cutoff && !busy.contains(&t.id))
             .map(|t| format!("#{}", t.id))
             .collect();
-        self.tables.retain(|t| !(t.max_ts < cutoff && !busy.contains(&t.id)));
+        self.tables.retain(|t| t.max_ts >= cutoff || busy.contains(&t.id));
         if self.tables.len() < before {
             self.dropped_tables += (before - self.tables.len()) as u64;
             self.log(ctx, format!("retention: dropped {} (newest point < {cutoff} ms)", dropped.join(" ")));
@@ -353,8 +353,7 @@ impl Actor for Db {
             n += points.len() as u64;
         }
         self.replayed += n;
-        let series: Vec<SeriesId> =
-            self.tables.iter().flat_map(|t| t.chunks.iter().map(|c| c.series)).collect();
+        let series: Vec<SeriesId> = self.tables.iter().flat_map(|t| t.chunks.iter().map(|c| c.series)).collect();
         for s in series {
             self.index.add(s);
         }

@@ -38,29 +38,22 @@ pub fn pick(tables: &[Table], fanout: usize, block_ms: i64, head: i64) -> Option
     let mut windows: Vec<i64> = tables.iter().filter(|t| t.level == 1).map(|t| t.min_ts.div_euclid(wide)).collect();
     windows.sort_unstable();
     windows.dedup();
-    for w in windows {
-        if (w + 1) * wide + block_ms > head {
-            break;
-        }
-        let (lo, hi) = (w * wide, (w + 1) * wide);
-        let mut inputs: Vec<u64> =
-            tables.iter().filter(|t| t.level >= 1 && t.max_ts >= lo && t.min_ts < hi).map(|t| t.id).collect();
-        inputs.sort_unstable();
-        return Some(Plan { inputs, level: 2 });
+    // The oldest window only: it closes first.
+    let w = *windows.first()?;
+    if (w + 1) * wide + block_ms > head {
+        return None;
     }
-    None
+    let (lo, hi) = (w * wide, (w + 1) * wide);
+    let mut inputs: Vec<u64> =
+        tables.iter().filter(|t| t.level >= 1 && t.max_ts >= lo && t.min_ts < hi).map(|t| t.id).collect();
+    inputs.sort_unstable();
+    Some(Plan { inputs, level: 2 })
 }
 
 /// Merges `inputs` (in id order: later ids are newer) into tables at `plan.level`, ids
 /// from `next_id`. Level 1 cuts on `block_ms` windows; level 2 writes one block with
 /// rollups of `block_ms` buckets.
-pub fn merge(
-    inputs: &[&Table],
-    level: u8,
-    encoding: Encoding,
-    block_ms: i64,
-    next_id: &mut u64,
-) -> Vec<Table> {
+pub fn merge(inputs: &[&Table], level: u8, encoding: Encoding, block_ms: i64, next_id: &mut u64) -> Vec<Table> {
     let mut points: Vec<(SeriesId, i64, u64, u64)> = Vec::new();
     for t in inputs {
         points.extend(t.all_points().into_iter().map(|(s, ts, b)| (s, ts, t.id, b)));

@@ -90,7 +90,15 @@ const STRATEGIES: &[StrategyDef] = &[
 
 const PARAMS: &[ParamSpec] = &[
     ParamSpec::int("series", "Series", "series", 3, 500, 60, "Series scraped (three metrics per host)."),
-    ParamSpec::int("scrapes_per_s", "Scrape rate", "points/s per series", 1, 20, 10, "Every series gets a point this often."),
+    ParamSpec::int(
+        "scrapes_per_s",
+        "Scrape rate",
+        "points/s per series",
+        1,
+        20,
+        10,
+        "Every series gets a point this often.",
+    ),
     ParamSpec::int(
         "memtable_points",
         "Memtable size",
@@ -223,7 +231,10 @@ fn default_faults(p: &Params) -> Vec<TimedFault> {
     let slow = p.int("slow_disk_ms") as u64;
     if slow > 0 {
         let (from, to) = ("db".to_string(), "disk".to_string());
-        out.push(TimedFault { at_ms: 13_000, fault: Fault::Clog { from: from.clone(), to: to.clone(), extra_ms: slow } });
+        out.push(TimedFault {
+            at_ms: 13_000,
+            fault: Fault::Clog { from: from.clone(), to: to.clone(), extra_ms: slow },
+        });
         out.push(TimedFault { at_ms: 16_000, fault: Fault::Unclog { from, to } });
     }
     let down = p.int("db_down_ms") as u64;

@@ -112,14 +112,16 @@ impl Acc {
         if self.count == 0 {
             return None;
         }
-        Some(match agg {
-            Agg::Sum => self.sum,
-            Agg::Avg => self.sum / self.count as f64,
-            Agg::Min => self.min,
-            Agg::Max => self.max,
-            Agg::Count => self.count as f64,
-        }
-        .to_bits())
+        Some(
+            match agg {
+                Agg::Sum => self.sum,
+                Agg::Avg => self.sum / self.count as f64,
+                Agg::Min => self.min,
+                Agg::Max => self.max,
+                Agg::Count => self.count as f64,
+            }
+            .to_bits(),
+        )
     }
 }
 
@@ -169,14 +171,27 @@ pub enum Answer {
 
 #[derive(Clone, Debug, Hash)]
 pub enum Msg {
-    Write { batch: u64, points: Vec<Point> },
-    WriteAck { batch: u64 },
+    Write {
+        batch: u64,
+        points: Vec<Point>,
+    },
+    WriteAck {
+        batch: u64,
+    },
     Query(Query),
-    Answer { id: u64, answer: Answer },
+    Answer {
+        id: u64,
+        answer: Answer,
+    },
     /// Database → disk: write `bytes` (and fsync).
-    Io { op: u64, bytes: u64 },
+    Io {
+        op: u64,
+        bytes: u64,
+    },
     /// Disk → database: the I/O is on the platter.
-    IoDone { op: u64 },
+    IoDone {
+        op: u64,
+    },
 }
 
 impl Message for Msg {

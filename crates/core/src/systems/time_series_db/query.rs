@@ -69,9 +69,10 @@ pub fn execute(q: &Query, index: &LabelIndex, tables: &[Table], mems: &Mem<'_>) 
         QueryKind::Agg { step, .. } => step,
         QueryKind::Raw => 0,
     };
-    let mem_range = mems.iter().flat_map(|m| m.keys()).fold(None, |r: Option<(i64, i64)>, &(_, ts)| {
-        Some(r.map_or((ts, ts), |(lo, hi)| (lo.min(ts), hi.max(ts))))
-    });
+    let mem_range = mems
+        .iter()
+        .flat_map(|m| m.keys())
+        .fold(None, |r: Option<(i64, i64)>, &(_, ts)| Some(r.map_or((ts, ts), |(lo, hi)| (lo.min(ts), hi.max(ts)))));
     let mem_overlaps = |from: i64, to: i64| mem_range.is_some_and(|(lo, hi)| hi >= from && lo <= to);
     // Which tables answer from rollups.
     let mut rollup: Vec<bool> = vec![false; tables.len()];
@@ -86,10 +87,8 @@ pub fn execute(q: &Query, index: &LabelIndex, tables: &[Table], mems: &Mem<'_>) 
     let windows = if step > 0 { ((q.to - q.from) / step).max(0) as usize } else { 0 };
     let mut accs = vec![Acc::default(); windows];
     let mut raw: Vec<(SeriesId, Vec<(i64, u64)>)> = Vec::new();
-    let mut used: Vec<Use> = tables
-        .iter()
-        .map(|t| if t.overlaps(q.from, q.to) { Use::SkippedSeries } else { Use::SkippedTime })
-        .collect();
+    let mut used: Vec<Use> =
+        tables.iter().map(|t| if t.overlaps(q.from, q.to) { Use::SkippedSeries } else { Use::SkippedTime }).collect();
     for &s in &series {
         // (ts, source order, bits): tables by id, then memtables.
         let mut pts: Vec<(i64, u64, u64)> = Vec::new();

@@ -59,13 +59,7 @@ pub struct Table {
 
 impl Table {
     /// Builds a table from points sorted by (series, ts) with no duplicate (series, ts).
-    pub fn build(
-        id: u64,
-        level: u8,
-        encoding: Encoding,
-        points: &[(SeriesId, i64, u64)],
-        rollup_ms: i64,
-    ) -> Table {
+    pub fn build(id: u64, level: u8, encoding: Encoding, points: &[(SeriesId, i64, u64)], rollup_ms: i64) -> Table {
         let mut chunks = Vec::new();
         let mut rollups: Vec<Rollup> = Vec::new();
         let mut i = 0;
@@ -108,7 +102,13 @@ impl Table {
                     }
                 }
             }
-            chunks.push(Chunk { series: s, min_ts: run[0].1, max_ts: run[run.len() - 1].1, count: run.len() as u32, data });
+            chunks.push(Chunk {
+                series: s,
+                min_ts: run[0].1,
+                max_ts: run[run.len() - 1].1,
+                count: run.len() as u32,
+                data,
+            });
             i = j;
         }
         let min_ts = chunks.iter().map(|c| c.min_ts).min().unwrap_or(0);
@@ -152,11 +152,9 @@ impl Table {
 /// Decodes one chunk to (ts, value bits).
 pub fn decode(c: &Chunk, encoding: Encoding) -> Vec<(i64, u64)> {
     match encoding {
-        Encoding::Gorilla => gorilla::decode(&c.data, c.count)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(t, v)| (t, v.to_bits()))
-            .collect(),
+        Encoding::Gorilla => {
+            gorilla::decode(&c.data, c.count).unwrap_or_default().into_iter().map(|(t, v)| (t, v.to_bits())).collect()
+        }
         Encoding::Rows => {
             let mut out = Vec::with_capacity(c.count as usize);
             let mut i = 0;

@@ -120,9 +120,18 @@ fn compression(d: &Db) -> Table {
             per_point(all_b, all_p),
             if d.cfg.strategy.compressed() { "Gorilla" } else { "row" }
         ),
-        columns: ["level", "tables", "points", "raw bytes (16/pt)", "encoded bytes", "B/point", "ratio", "rollup bytes"]
-            .map(String::from)
-            .to_vec(),
+        columns: [
+            "level",
+            "tables",
+            "points",
+            "raw bytes (16/pt)",
+            "encoded bytes",
+            "B/point",
+            "ratio",
+            "rollup bytes",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows,
     }
 }
