@@ -100,6 +100,9 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("checkout", "decrement-on-payment", 1, "c1426e7bcfa6a188"),
     ("checkout", "no-compensation", 1, "2386e9991220d791"),
     ("checkout", "saga", 1, "c3d0c4bfa7ad716b"),
+    ("time-series-db", "row-uncompressed", 1, "1f820b7cccd6d460"),
+    ("time-series-db", "no-wal", 1, "e77e50c5eabd3e9f"),
+    ("time-series-db", "gorilla-wal", 1, "c24ab9a1aa6c15d4"),
     // golden:end
 ];
 

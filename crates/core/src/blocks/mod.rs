@@ -9,6 +9,7 @@ pub mod base62;
 pub mod critical_path;
 pub mod cron;
 pub mod geohash;
+pub mod gorilla;
 pub mod hash_ring;
 pub mod haversine;
 pub mod idempotency;

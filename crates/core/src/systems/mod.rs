@@ -20,5 +20,6 @@ pub mod pub_sub;
 pub mod rate_limiter;
 pub mod ride_sharing;
 pub mod task_scheduler;
+pub mod time_series_db;
 pub mod url_shortener;
 pub mod video_streaming;
