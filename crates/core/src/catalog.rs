@@ -27,6 +27,7 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::feature_flags::DEF,
     crate::systems::geo_search::DEF,
     crate::systems::multi_tenant_saas::DEF,
+    crate::systems::object_storage::DEF,
 ];
 
 pub fn find(id: &str) -> Option<&'static SystemDef> {

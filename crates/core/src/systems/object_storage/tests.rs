@@ -1,0 +1,2 @@
+//! Tests of the object store.
+use super::*;
