@@ -45,8 +45,8 @@ pub struct Mirror {
     pub issued: BTreeMap<u64, (Key, u64, Vec<u64>)>,
     /// (key, version) → (req, true time of the ack).
     pub acked: BTreeMap<(Key, Version), (u64, SimTime)>,
-    /// (node, key, version) → (slot, digest) on that disk.
-    pub disks: BTreeMap<(NodeId, Key, Version), (u8, u64)>,
+    /// (key, version, node) → (slot, digest) on that node's disk.
+    pub disks: BTreeMap<(Key, Version, NodeId), (u8, u64)>,
     /// RS(k, m) for the erasure-coded design; `None` for replicas.
     pub rs: Option<ReedSolomon>,
 }
@@ -67,7 +67,7 @@ impl Mirror {
                 self.acked.insert((*key, *version), (*req, at));
             }
             Obs::Stored { node, key, version, slot, digest } => {
-                self.disks.insert((*node, *key, *version), (*slot, *digest));
+                self.disks.insert((*key, *version, *node), (*slot, *digest));
             }
             Obs::ReadDone { .. } => {}
         }
@@ -79,8 +79,8 @@ impl Mirror {
         let Some((_, whole, shards)) = self.issued.get(&req) else { return (0, 0) };
         let mut nodes = BTreeSet::new();
         let mut slots = BTreeSet::new();
-        for (&(node, k, v), &(slot, d)) in &self.disks {
-            if k != key || v != version || !up(node) {
+        for (&(_, _, node), &(slot, d)) in self.disks.range((key, version, 0)..=(key, version, NodeId::MAX)) {
+            if !up(node) {
                 continue;
             }
             let ok = if self.rs.is_some() { shards.get(slot as usize) == Some(&d) } else { d == *whole };
@@ -202,8 +202,11 @@ impl Property<Obs> for RedundancyRestored {
 pub struct ReadLatest {
     /// req → (key, digest).
     issued: BTreeMap<u64, (Key, u64)>,
-    /// key → acked versions in ack order: (true time, version, req).
-    acks: BTreeMap<Key, Vec<(SimTime, Version, u64)>>,
+    /// key → acks in the order the client got them: (true time, highest version acked
+    /// so far).
+    acks: BTreeMap<Key, Vec<(SimTime, Version)>>,
+    /// req → the version its ack named.
+    acked_as: BTreeMap<u64, Version>,
     samples: u64,
 }
 
@@ -218,27 +221,30 @@ impl Property<Obs> for ReadLatest {
                 None
             }
             Obs::PutAcked { req, key, version } => {
-                self.acks.entry(*key).or_default().push((at, *version, *req));
+                let list = self.acks.entry(*key).or_default();
+                let top = list.last().map_or(*version, |&(_, v)| v.max(*version));
+                list.push((at, top));
+                self.acked_as.insert(*req, *version);
                 None
             }
             Obs::ReadDone { key, sent_us, found } => {
                 self.samples += 1;
                 let sent = SimTime(*sent_us);
                 let acks = self.acks.get(key).map(Vec::as_slice).unwrap_or_default();
-                let latest = acks.iter().filter(|(t, _, _)| *t < sent).max_by_key(|(_, v, _)| *v);
+                let latest = acks.get(acks.partition_point(|(t, _)| *t < sent).wrapping_sub(1));
                 let Some((v, d, req)) = found else {
-                    return latest.map(|(t, lv, _)| {
+                    return latest.map(|(t, lv)| {
                         format!(
-                            "read of k{key} sent at {:.0} ms found nothing, but v{lv} was acknowledged at {:.0} ms",
+                            "read of k{key} sent at {:.0} ms found nothing, but v{lv} had been acknowledged by {:.0} ms",
                             sent.as_ms(),
                             t.as_ms()
                         )
                     });
                 };
-                if let Some((t, lv, _)) = latest {
+                if let Some((t, lv)) = latest {
                     if v < lv {
                         return Some(format!(
-                            "stale read: k{key} read at {:.0} ms returned v{v}, but v{lv} was acknowledged at {:.0} ms",
+                            "stale read: k{key} read at {:.0} ms returned v{v}, but v{lv} had been acknowledged by {:.0} ms",
                             sent.as_ms(),
                             t.as_ms()
                         ));
@@ -246,14 +252,12 @@ impl Property<Obs> for ReadLatest {
                 }
                 let origin = req.and_then(|r| self.issued.get(&r).map(|o| (r, *o)));
                 match origin {
-                    Some((r, (k, digest))) if k == *key && digest == *d => {
-                        match acks.iter().find(|(_, _, ar)| *ar == r) {
-                            Some((_, av, _)) if av != v => Some(format!(
-                                "k{key} v{v} came back with the bytes of put #{r}, which was acknowledged as v{av}"
-                            )),
-                            _ => None,
-                        }
-                    }
+                    Some((r, (k, digest))) if k == *key && digest == *d => match self.acked_as.get(&r) {
+                        Some(av) if av != v => Some(format!(
+                            "k{key} v{v} came back with the bytes of put #{r}, which was acknowledged as v{av}"
+                        )),
+                        _ => None,
+                    },
                     _ => Some(format!("k{key} v{v}: bytes that no put of k{key} sent")),
                 }
             }
