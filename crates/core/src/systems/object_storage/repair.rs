@@ -58,10 +58,14 @@ impl Frontend {
         }
     }
 
-    /// The replacement for `slot` of `key`: the next live node on the ring not in the placement.
+    /// The replacement for a slot of `key`: the next live node on the ring that neither is
+    /// in the placement nor is already the target of another of the key's repairs (a node
+    /// holds one slot of a key, or two lost shards would become one).
     fn replacement(&self, key: Key) -> Option<NodeId> {
         let placement = &self.meta.get(&key)?.placement;
-        self.walk(key).into_iter().find(|n| !placement.contains(n))
+        let taken: Vec<NodeId> =
+            self.jobs.range((key, 0)..=(key, u8::MAX)).filter_map(|(_, j)| j.target).collect();
+        self.walk(key).into_iter().find(|n| !placement.contains(n) && !taken.contains(n))
     }
 
     fn repair(&mut self, ctx: &mut Ctx<'_, Msg, Obs>) {
