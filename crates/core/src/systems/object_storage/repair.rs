@@ -63,8 +63,7 @@ impl Frontend {
     /// holds one slot of a key, or two lost shards would become one).
     fn replacement(&self, key: Key) -> Option<NodeId> {
         let placement = &self.meta.get(&key)?.placement;
-        let taken: Vec<NodeId> =
-            self.jobs.range((key, 0)..=(key, u8::MAX)).filter_map(|(_, j)| j.target).collect();
+        let taken: Vec<NodeId> = self.jobs.range((key, 0)..=(key, u8::MAX)).filter_map(|(_, j)| j.target).collect();
         self.walk(key).into_iter().find(|n| !placement.contains(n) && !taken.contains(n))
     }
 
