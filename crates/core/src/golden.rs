@@ -94,6 +94,10 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("multi-tenant-saas", "no-tenant-filter", 1, "da96eb81ebcdd5e7"),
     ("multi-tenant-saas", "no-quota", 1, "6c39b1d987609b18"),
     ("multi-tenant-saas", "rls-quota-fair", 1, "25340147851c9a65"),
+    ("object-storage", "single-copy", 1, "1c87c28ec1c9cce5"),
+    ("object-storage", "replicas-w1", 1, "ad8cc50aa567f5a1"),
+    ("object-storage", "quorum", 1, "23bda863f04d53a0"),
+    ("object-storage", "reed-solomon", 1, "6870692645ad4ecd"),
     // golden:end
 ];
 
