@@ -97,7 +97,7 @@ fn mat_mul(a: &Matrix, b: &Matrix) -> Matrix {
 /// The inverse of a square matrix by Gauss-Jordan elimination; `None` if it is singular.
 pub fn invert(m: &Matrix) -> Option<Matrix> {
     let n = m.len();
-    let mut a: Matrix = m.iter().cloned().collect();
+    let mut a: Matrix = m.to_vec();
     let mut inv: Matrix = (0..n).map(|i| (0..n).map(|j| u8::from(i == j)).collect()).collect();
     for col in 0..n {
         let pivot = (col..n).find(|&r| a[r][col] != 0)?;
@@ -216,9 +216,9 @@ impl ReedSolomon {
             }
         }
         let data: Vec<Vec<u8>> = shards[..self.k].iter().map(|s| s.clone().unwrap_or_default()).collect();
-        for p in self.k..self.k + self.m {
-            if shards[p].is_none() {
-                shards[p] = Some(self.parity_row(p, &data));
+        for (p, shard) in shards.iter_mut().enumerate().skip(self.k) {
+            if shard.is_none() {
+                *shard = Some(self.parity_row(p, &data));
             }
         }
         Ok(())
@@ -277,9 +277,9 @@ mod tests {
         // Single-byte shards: parity is the matrix row times the data column, by hand.
         let data = [1u8, 2, 3, 4];
         let shards = rs.encode(&data);
-        for p in 4..6 {
+        for (p, shard) in shards.iter().enumerate().skip(4) {
             let want = (0..4).fold(0u8, |acc, j| acc ^ slow_mul(rs.row(p)[j], data[j]));
-            assert_eq!(shards[p], vec![want]);
+            assert_eq!(shard, &vec![want]);
         }
     }
 

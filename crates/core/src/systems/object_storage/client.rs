@@ -100,16 +100,12 @@ impl Actor for Client {
 
     fn on_message(&mut self, _from: NodeId, msg: Msg, ctx: &mut Ctx<'_, Msg, Obs>) {
         match msg {
-            Msg::PutAck { req, key, version } => {
-                if self.puts.remove(&req).is_some() {
-                    self.acked += 1;
-                    ctx.observe(Obs::PutAcked { req, key, version });
-                }
+            Msg::PutAck { req, key, version } if self.puts.remove(&req).is_some() => {
+                self.acked += 1;
+                ctx.observe(Obs::PutAcked { req, key, version });
             }
-            Msg::PutFail { req } => {
-                if self.puts.remove(&req).is_some() {
-                    self.put_failed += 1;
-                }
+            Msg::PutFail { req } if self.puts.remove(&req).is_some() => {
+                self.put_failed += 1;
             }
             Msg::GetReply { req, key, found } => {
                 if let Some((_, sent)) = self.gets.remove(&req) {
@@ -118,10 +114,8 @@ impl Actor for Client {
                     ctx.observe(Obs::ReadDone { key, sent_us: sent.0, found });
                 }
             }
-            Msg::GetFail { req } => {
-                if self.gets.remove(&req).is_some() {
-                    self.reads_failed += 1;
-                }
+            Msg::GetFail { req } if self.gets.remove(&req).is_some() => {
+                self.reads_failed += 1;
             }
             _ => {}
         }

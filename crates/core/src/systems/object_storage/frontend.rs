@@ -67,10 +67,13 @@ pub struct Pending {
     pub acked: bool,
 }
 
+/// One replica's answer to a read: who, and its newest version with the bytes.
+pub type Reply = (NodeId, Option<(Version, Vec<u8>)>);
+
 #[derive(Clone, Debug)]
 pub enum Op {
     /// A replica read: answers so far (from, newest version and bytes).
-    Replica { req: u64, client: NodeId, key: Key, need: usize, replies: Vec<(NodeId, Option<(Version, Vec<u8>)>)> },
+    Replica { req: u64, client: NodeId, key: Key, need: usize, replies: Vec<Reply> },
     /// An erasure-coded read of `version`.
     Shards { req: u64, client: NodeId, key: Key, version: Version, len: usize, shards: Vec<Option<Vec<u8>>> },
     /// Repair rebuilding shard `slot` of (key, version) for `target`.
@@ -356,14 +359,7 @@ impl Frontend {
 
     /// The newest version among R replica answers; the quorum design repairs the stale
     /// answerers on the way out.
-    fn answer_replica(
-        &mut self,
-        req: u64,
-        client: NodeId,
-        key: Key,
-        replies: Vec<(NodeId, Option<(Version, Vec<u8>)>)>,
-        ctx: &mut Ctx<'_, Msg, Obs>,
-    ) {
+    fn answer_replica(&mut self, req: u64, client: NodeId, key: Key, replies: Vec<Reply>, ctx: &mut Ctx<'_, Msg, Obs>) {
         let best = replies.iter().filter_map(|(_, f)| f.as_ref()).max_by_key(|(v, _)| *v).cloned();
         if self.cfg.strategy == Strategy::Quorum {
             if let Some((bv, bytes)) = &best {

@@ -46,7 +46,7 @@ impl Frontend {
             for (&key, km) in &self.meta {
                 for (slot, &node) in km.placement.iter().enumerate() {
                     if node == s {
-                        self.jobs.entry((key, slot as u8)).or_insert_with(Job::default);
+                        self.jobs.entry((key, slot as u8)).or_default();
                         jobs += 1;
                     }
                 }
