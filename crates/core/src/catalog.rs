@@ -21,6 +21,7 @@ pub static CATALOG: &[SystemDef] = &[
     crate::systems::distributed_transactions::DEF,
     crate::systems::task_scheduler::DEF,
     crate::systems::config_service::DEF,
+    crate::systems::object_storage::DEF,
     crate::systems::time_series_db::DEF,
     crate::systems::metadata_catalog::DEF,
     crate::systems::distributed_tracing::DEF,

@@ -103,6 +103,10 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("time-series-db", "row-uncompressed", 1, "1f820b7cccd6d460"),
     ("time-series-db", "no-wal", 1, "e77e50c5eabd3e9f"),
     ("time-series-db", "gorilla-wal", 1, "c24ab9a1aa6c15d4"),
+    ("object-storage", "single-copy", 1, "1c87c28ec1c9cce5"),
+    ("object-storage", "replicas-w1", 1, "ad8cc50aa567f5a1"),
+    ("object-storage", "quorum", 1, "23bda863f04d53a0"),
+    ("object-storage", "reed-solomon", 1, "6870692645ad4ecd"),
     // golden:end
 ];
 

@@ -25,6 +25,7 @@ pub mod partitioner;
 pub mod quadtree;
 pub mod raft;
 pub mod rate_limit;
+pub mod reed_solomon;
 pub mod replay_window;
 pub mod siphash;
 pub mod snowflake;

@@ -15,6 +15,7 @@ pub mod iot_ingestion;
 pub mod metadata_catalog;
 pub mod multi_tenant_saas;
 pub mod notifications;
+pub mod object_storage;
 pub mod payment_gateway;
 pub mod pub_sub;
 pub mod rate_limiter;
