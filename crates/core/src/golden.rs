@@ -73,6 +73,13 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("config-service", "any-replica", 1, "39764252139b764c"),
     ("config-service", "lease-read", 1, "332d4cfa2bceafee"),
     ("config-service", "read-index", 1, "0829494d5237ae5d"),
+    ("object-storage", "single-copy", 1, "1c87c28ec1c9cce5"),
+    ("object-storage", "replicas-w1", 1, "ad8cc50aa567f5a1"),
+    ("object-storage", "quorum", 1, "23bda863f04d53a0"),
+    ("object-storage", "reed-solomon", 1, "6870692645ad4ecd"),
+    ("time-series-db", "row-uncompressed", 1, "1f820b7cccd6d460"),
+    ("time-series-db", "no-wal", 1, "e77e50c5eabd3e9f"),
+    ("time-series-db", "gorilla-wal", 1, "c24ab9a1aa6c15d4"),
     ("metadata-catalog", "last-write-wins", 1, "a282a2c1d98ef108"),
     ("metadata-catalog", "no-compat-check", 1, "0e0d8e7b5f44ac0c"),
     ("metadata-catalog", "index-acl", 1, "2d94c038d9eb1c74"),
@@ -100,13 +107,6 @@ pub const SCENARIOS: &[(&str, &str, u64, &str)] = &[
     ("checkout", "decrement-on-payment", 1, "c1426e7bcfa6a188"),
     ("checkout", "no-compensation", 1, "2386e9991220d791"),
     ("checkout", "saga", 1, "c3d0c4bfa7ad716b"),
-    ("time-series-db", "row-uncompressed", 1, "1f820b7cccd6d460"),
-    ("time-series-db", "no-wal", 1, "e77e50c5eabd3e9f"),
-    ("time-series-db", "gorilla-wal", 1, "c24ab9a1aa6c15d4"),
-    ("object-storage", "single-copy", 1, "1c87c28ec1c9cce5"),
-    ("object-storage", "replicas-w1", 1, "ad8cc50aa567f5a1"),
-    ("object-storage", "quorum", 1, "23bda863f04d53a0"),
-    ("object-storage", "reed-solomon", 1, "6870692645ad4ecd"),
     // golden:end
 ];
 
