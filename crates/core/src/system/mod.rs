@@ -12,6 +12,8 @@ pub mod def;
 pub mod outcome;
 pub mod roles;
 pub mod simulation;
+#[cfg(test)]
+pub mod testing;
 
 pub use def::{assemble, world, world_config, BuildFn, BuildOptions, CheckDef, StrategyDef, SystemDef};
 pub use outcome::{explore, hash_hex, run_validated, sweep_one, sweep_scenario, ExploreReport, Found, RunReport};

@@ -12,46 +12,21 @@ use super::query::LabelIndex;
 use super::scraper::Scraper;
 use super::table::{Encoding, Table};
 use super::*;
-use crate::check::{CheckResult, Property};
-use crate::scenario::params::ParamValue;
+use crate::check::Property;
 use crate::sim::time::SimTime;
+use crate::system::testing::{self, failing};
 use crate::view::View;
 
 fn with(strategy: &str, seed: u64, params: &[(&str, i64)], faults: Option<Vec<TimedFault>>) -> Scenario {
-    let mut spec = DEF.default_spec();
-    spec.strategy = Some(strategy.into());
-    spec.seed = seed;
-    for (k, v) in params {
-        spec.params.insert(k.to_string(), ParamValue::Int(*v));
-    }
-    if let Some(f) = faults {
-        spec.faults = f;
-    }
-    Scenario::validate(&DEF, &spec).unwrap()
-}
-
-fn failing(checks: &[CheckResult]) -> Vec<String> {
-    checks.iter().filter(|c| !c.ok).map(|c| format!("{}: {}", c.name, c.detail)).collect()
+    testing::scenario(&DEF, strategy, seed, &testing::ints(params), faults)
 }
 
 fn run_world(s: &Scenario) -> World<Node> {
-    let mut w = build_world(s, &BuildOptions::default()).unwrap();
-    w.run_to_end();
-    w
+    testing::run_world(build_world(s, &BuildOptions::default()).unwrap())
 }
 
 fn run_until_violation(s: &Scenario, check: &str) -> (World<Node>, String) {
-    let mut w = build_world(s, &BuildOptions::default()).unwrap();
-    while w.step() {
-        if let Some(c) = w.checks().results().into_iter().find(|c| c.name == check && !c.ok) {
-            return (w, c.detail);
-        }
-    }
-    w.finish();
-    match w.checks().results().into_iter().find(|c| c.name == check && !c.ok) {
-        Some(c) => (w, c.detail),
-        None => panic!("{check} never failed: {}", s.link()),
-    }
+    testing::run_until_violation(build_world(s, &BuildOptions::default()).unwrap(), s, check)
 }
 
 fn db(w: &World<Node>) -> &Db {
