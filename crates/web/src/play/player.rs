@@ -272,11 +272,14 @@ impl Player {
         Ok(())
     }
 
-    /// Moves to the next whole millisecond if a step left the run mid-millisecond, so the
-    /// playhead a link carries is exactly where the run stands.
+    /// Moves to the end of the current whole millisecond, so the playhead a link carries is
+    /// exactly where the run stands. A link's playhead means "every event at or before this
+    /// instant has run" (the kernel's `run_until` is inclusive); a step can leave the run
+    /// mid-millisecond, or at a whole millisecond with more events due at that very instant
+    /// (periodic timers on round times), and both are finished here.
     pub fn align_to_ms(&mut self) {
         let now = self.sim.now().micros();
-        if !now.is_multiple_of(1_000) && self.sim.stopped().is_none() {
+        if self.sim.stopped().is_none() {
             self.sim.run_until(SimTime(now.div_ceil(1_000) * 1_000));
         }
     }
