@@ -78,9 +78,17 @@ pub fn golden(args: &[String]) -> Result<(), String> {
     run(cmd("cargo", &["test", "-p", "sdlab-core", "--test", "golden"]))
 }
 
+/// Seconds a headless test binary may run (see [`browser`]).
+const BROWSER_TEST_TIMEOUT_S: &str = "300";
+
 fn browser() -> Result<(), String> {
     for krate in ["crates/core", "crates/web"] {
-        run(cmd("wasm-pack", &["test", "--headless", "--chrome", "--mode", "no-install", krate]))?;
+        let mut c = cmd("wasm-pack", &["test", "--headless", "--chrome", "--mode", "no-install", krate]);
+        // The runner's default is 20 s for a whole test binary; the golden table replays
+        // every catalog strategy in an unoptimised wasm build (about 13 s for 24 systems),
+        // so the default would fail as systems are added, not because anything broke.
+        c.env("WASM_BINDGEN_TEST_TIMEOUT", BROWSER_TEST_TIMEOUT_S);
+        run(c)?;
     }
     Ok(())
 }
