@@ -11,43 +11,19 @@ use super::msg::{Account, Movement, Reason};
 use super::network::Network;
 use super::orders::{Orders, Stage};
 use super::*;
-use crate::check::CheckResult;
-use crate::scenario::params::ParamValue;
+use crate::system::testing::{self, failing};
 use crate::view::View;
 
 fn with(strategy: &str, seed: u64, params: &[(&str, i64)], faults: Option<Vec<TimedFault>>) -> Scenario {
-    let mut spec = DEF.default_spec();
-    spec.strategy = Some(strategy.into());
-    spec.seed = seed;
-    for (k, v) in params {
-        spec.params.insert(k.to_string(), ParamValue::Int(*v));
-    }
-    if let Some(f) = faults {
-        spec.faults = f;
-    }
-    Scenario::validate(&DEF, &spec).unwrap()
-}
-
-fn failing(checks: &[CheckResult]) -> Vec<String> {
-    checks.iter().filter(|c| !c.ok).map(|c| format!("{}: {}", c.name, c.detail)).collect()
+    testing::scenario(&DEF, strategy, seed, &testing::ints(params), faults)
 }
 
 fn run_world(s: &Scenario) -> World<Node> {
-    let mut w = build_world(s, &BuildOptions::default()).unwrap();
-    w.run_to_end();
-    w
+    testing::run_world(build_world(s, &BuildOptions::default()).unwrap())
 }
 
 fn run_until_violation(s: &Scenario, check: &str) -> World<Node> {
-    let mut w = build_world(s, &BuildOptions::default()).unwrap();
-    while w.step() {
-        if w.checks().results().into_iter().any(|c| c.name == check && !c.ok) {
-            return w;
-        }
-    }
-    w.finish();
-    assert!(w.checks().results().into_iter().any(|c| c.name == check && !c.ok), "{check} never failed");
-    w
+    testing::run_until_violation(build_world(s, &BuildOptions::default()).unwrap(), s, check).0
 }
 
 fn warehouses(w: &World<Node>) -> Vec<&Warehouse> {

@@ -7,19 +7,13 @@
 //! clock jump, a token counter that forgot its value.
 
 use super::*;
-use crate::check::CheckResult;
 use crate::sim::world::World;
+use crate::system::testing::{self, failing};
 use crate::system::BuildOptions;
 use crate::system::{run_validated, sweep_scenario};
 
 fn scenario(strategy: &str) -> Scenario {
-    let mut spec = DEF.default_spec();
-    spec.strategy = Some(strategy.to_string());
-    Scenario::validate(&DEF, &spec).expect("valid default scenario")
-}
-
-fn failing(checks: &[CheckResult]) -> Vec<(String, String)> {
-    checks.iter().filter(|c| !c.ok).map(|c| (c.name.clone(), c.detail.clone())).collect()
+    testing::scenario(&DEF, strategy, DEF.default_spec().seed, &[], None)
 }
 
 /// Brute-force twin of the replicated lock: replay the committed commands with a plain
@@ -257,7 +251,7 @@ fn redlock_breaks_under_clock_jumps_alone() {
     let mut failing_seeds = Vec::new();
     for seed in 0..20 {
         let r = run_validated(&with("redlock", seed, skew_faults(), true), &BuildOptions::default()).unwrap();
-        if failing(&r.checks).iter().any(|(n, _)| n == "single-holder") {
+        if failing(&r.checks).iter().any(|f| f.starts_with("single-holder:")) {
             failing_seeds.push(seed);
         }
     }
@@ -275,22 +269,12 @@ fn redlock_breaks_under_clock_jumps_alone() {
 /// the world as it is at that event and the violation's detail.
 fn run_until_violation(s: &Scenario, check: &str) -> (World<Node>, String) {
     let opts = BuildOptions { keep_trace: 1 << 20, ..BuildOptions::default() };
-    let mut w = build_world(s, &opts).unwrap();
-    while w.step() {
-        if let Some(c) = w.checks().results().into_iter().find(|c| c.name == check && !c.ok) {
-            return (w, c.detail);
-        }
-    }
-    panic!("{check} never failed: {}", s.link());
+    testing::run_until_violation(build_world(s, &opts).unwrap(), s, check)
 }
 
 fn with(strategy: &str, seed: u64, faults: Vec<TimedFault>, durable: bool) -> Scenario {
-    let mut spec = DEF.default_spec();
-    spec.strategy = Some(strategy.into());
-    spec.seed = seed;
-    spec.params.insert("durable_counter".into(), crate::scenario::params::ParamValue::Bool(durable));
-    spec.faults = faults;
-    Scenario::validate(&DEF, &spec).unwrap()
+    let durable = [("durable_counter", crate::scenario::params::ParamValue::Bool(durable))];
+    testing::scenario(&DEF, strategy, seed, &durable, Some(faults))
 }
 
 /// The text between `before` and `after` in `s`.
@@ -435,7 +419,7 @@ fn a_counter_that_forgets_reissues_tokens_below_a_live_holder() {
     // itself is what broke. With a durable counter the same blip is harmless.
     let r = run_validated(&with("fencing", 0, blip(), false), &BuildOptions::default()).unwrap();
     let bad = failing(&r.checks);
-    assert!(!bad.iter().any(|(n, _)| n == "no-stale-write" || n == "tokens-increase"), "{bad:?}");
+    assert!(!bad.iter().any(|f| f.starts_with("no-stale-write:") || f.starts_with("tokens-increase:")), "{bad:?}");
     let r = run_validated(&with("fencing", 0, blip(), true), &BuildOptions::default()).unwrap();
     assert!(failing(&r.checks).is_empty(), "{:?}", failing(&r.checks));
 }

@@ -10,7 +10,6 @@ use super::coordinator::Phase;
 use super::msg::{CoordRec, Msg, Obs, PartRec, TxnId};
 use super::participant::{PState, Participant};
 use super::*;
-use crate::check::CheckResult;
 use crate::metrics::Metrics;
 use crate::scenario::params::ParamValue;
 use crate::sim::net::DropReason;
@@ -18,48 +17,28 @@ use crate::sim::node::{Actor, Ctx, Effects};
 use crate::sim::rng::Prng;
 use crate::sim::time::SimTime;
 use crate::sim::world::World;
+use crate::system::testing::{self, failing};
 use crate::system::{run_validated, sweep_scenario, BuildOptions};
 use crate::trace::TraceKind;
 use crate::view::View;
 
 fn with(strategy: &str, seed: u64, params: &[(&str, ParamValue)], faults: Option<Vec<TimedFault>>) -> Scenario {
-    let mut spec = DEF.default_spec();
-    spec.strategy = Some(strategy.into());
-    spec.seed = seed;
-    for (k, v) in params {
-        spec.params.insert(k.to_string(), v.clone());
-    }
-    if let Some(f) = faults {
-        spec.faults = f;
-    }
-    Scenario::validate(&DEF, &spec).unwrap()
+    testing::scenario(&DEF, strategy, seed, params, faults)
 }
 
 fn scenario(strategy: &str) -> Scenario {
     with(strategy, 1, &[], None)
 }
 
-fn failing(checks: &[CheckResult]) -> Vec<String> {
-    checks.iter().filter(|c| !c.ok).map(|c| format!("{}: {}", c.name, c.detail)).collect()
-}
-
 fn run_world(s: &Scenario) -> World<Node> {
-    let mut w = build_world(s, &BuildOptions::default()).unwrap();
-    w.run_to_end();
-    w
+    testing::run_world(build_world(s, &BuildOptions::default()).unwrap())
 }
 
 /// Runs `s` keeping the whole trace, up to the event at which `check` first fails; returns
 /// the world as it is at that event and the violation's detail.
 fn run_until_violation(s: &Scenario, check: &str) -> (World<Node>, String) {
     let opts = BuildOptions { keep_trace: 1 << 20, ..BuildOptions::default() };
-    let mut w = build_world(s, &opts).unwrap();
-    while w.step() {
-        if let Some(c) = w.checks().results().into_iter().find(|c| c.name == check && !c.ok) {
-            return (w, c.detail);
-        }
-    }
-    panic!("{check} never failed: {}", s.link());
+    testing::run_until_violation(build_world(s, &opts).unwrap(), s, check)
 }
 
 /// The transaction a violation's detail names ("T1.82: …").

@@ -11,48 +11,22 @@ use super::msg::{Effect, Event, Kind, Topic};
 use super::registry::Registry;
 use super::schema::{decode, encode, incompatibility, project, v1, Change, OrderData, Ty};
 use super::*;
-use crate::check::CheckResult;
 use crate::scenario::params::ParamValue;
+use crate::system::testing::{self, failing};
 use crate::system::BuildOptions;
 use crate::view::View;
 use std::collections::BTreeMap;
 
 fn with(strategy: &str, seed: u64, params: &[(&str, ParamValue)], faults: Option<Vec<TimedFault>>) -> Scenario {
-    let mut spec = DEF.default_spec();
-    spec.strategy = Some(strategy.into());
-    spec.seed = seed;
-    for (k, v) in params {
-        spec.params.insert(k.to_string(), v.clone());
-    }
-    if let Some(f) = faults {
-        spec.faults = f;
-    }
-    Scenario::validate(&DEF, &spec).unwrap()
-}
-
-fn failing(checks: &[CheckResult]) -> Vec<String> {
-    checks.iter().filter(|c| !c.ok).map(|c| format!("{}: {}", c.name, c.detail)).collect()
+    testing::scenario(&DEF, strategy, seed, params, faults)
 }
 
 fn run_world(s: &Scenario) -> World<Node> {
-    let mut w = build_world(s, &BuildOptions::default()).unwrap();
-    w.run_to_end();
-    w
+    testing::run_world(build_world(s, &BuildOptions::default()).unwrap())
 }
 
 fn run_until_violation(s: &Scenario, check: &str) -> (World<Node>, String) {
-    let mut w = build_world(s, &BuildOptions::default()).unwrap();
-    while w.step() {
-        if let Some(c) = w.checks().results().into_iter().find(|c| c.name == check && !c.ok) {
-            return (w, c.detail);
-        }
-    }
-    w.finish();
-    let end = w.checks().results().into_iter().find(|c| c.name == check && !c.ok);
-    match end {
-        Some(c) => (w, c.detail),
-        None => panic!("{check} never failed: {}", s.link()),
-    }
+    testing::run_until_violation(build_world(s, &BuildOptions::default()).unwrap(), s, check)
 }
 
 fn crash(node: &str, at: u64, down: u64) -> Vec<TimedFault> {

@@ -10,19 +10,12 @@ use super::msg::{Key, Version};
 use super::storage::Storage;
 use super::*;
 use crate::check::CheckResult;
-use crate::scenario::params::ParamValue;
 use crate::sim::world::World;
+use crate::system::testing;
 use crate::view::View;
 
 fn with(strategy: &str, seed: u64, params: &[(&str, i64)], faults: Vec<TimedFault>) -> Scenario {
-    let mut spec = DEF.default_spec();
-    spec.strategy = Some(strategy.into());
-    spec.seed = seed;
-    for (k, v) in params {
-        spec.params.insert(k.to_string(), ParamValue::Int(*v));
-    }
-    spec.faults = faults;
-    Scenario::validate(&DEF, &spec).unwrap()
+    testing::scenario(&DEF, strategy, seed, &testing::ints(params), Some(faults))
 }
 
 fn lose(nodes: &[&str]) -> Vec<TimedFault> {
@@ -30,9 +23,7 @@ fn lose(nodes: &[&str]) -> Vec<TimedFault> {
 }
 
 fn run(s: &Scenario) -> World<Node> {
-    let mut w = build_world(s, &BuildOptions::default()).unwrap();
-    w.run_to_end();
-    w
+    testing::run_world(build_world(s, &BuildOptions::default()).unwrap())
 }
 
 fn failing(w: &World<Node>) -> Vec<CheckResult> {
